@@ -1,0 +1,42 @@
+/* Events and commands as bytes: decode hostile input without trusting it,
+ * and name an event's topic. */
+#ifndef HALLBUS_ENVELOPE_H
+#define HALLBUS_ENVELOPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hallbus.pb-c.h"
+
+/* Largest envelope a subscriber accepts, and largest request hall-queue
+ * accepts: a ticket command is a few hundred bytes; a megabyte is an attack
+ * or a bug, and is answered as such rather than decoded. */
+#define HB_ENVELOPE_MAX (1u << 20)
+#define HB_REQUEST_MAX (64u << 10)
+#define HB_TOPIC_MAX 96
+
+/* Decoder results, as in malamute: 0 decoded, -2 malformed. */
+#define HB_DECODE_OK 0
+#define HB_DECODE_MALFORMED (-2)
+#define HB_DECODE_TOO_LARGE (-3)
+
+/* On HB_DECODE_OK *out is a message the caller owns: free it with
+ * hallbus__envelope__free_unpacked(*out, NULL). On any error *out is NULL and
+ * WHY (if not NULL) says what was wrong, in words. */
+int hb_envelope_decode(const void *data, size_t len, Hallbus__Envelope **out, const char **why);
+int hb_request_decode(const void *data, size_t len, Hallbus__Request **out, const char **why);
+
+/* The kind of an event, as in its topic: "ticket.called". "unknown" for an
+ * envelope whose event this build does not know. */
+const char *hb_event_kind(const Hallbus__Envelope *env);
+
+/* "hall.<hall>.<kind>" into OUT; returns its length, or -1 if it does not fit. */
+int hb_topic(const char *hall, const char *kind, char out[HB_TOPIC_MAX]);
+
+/* A command's name as hallctl spells it ("call-next"), "none" if unset. */
+const char *hb_command_name(const Hallbus__Request *req);
+
+/* Name of a status code ("INVALID_STATE"). */
+const char *hb_status_name(Hallbus__StatusCode code);
+
+#endif

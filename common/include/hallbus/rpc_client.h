@@ -1,0 +1,32 @@
+/* A blocking command client for tools and tests: one DEALER socket, REQ
+ * framing (empty delimiter, then the Request), replies matched by
+ * request_id so that a reply arriving after its timeout is discarded
+ * rather than taken for the next one's. */
+#ifndef HALLBUS_RPC_CLIENT_H
+#define HALLBUS_RPC_CLIENT_H
+
+#include <stddef.h>
+
+#include "hallbus.pb-c.h"
+
+typedef struct hb_rpc_s hb_rpc_t;
+
+/* Connects to ENDPOINT. CTX may be NULL (the client makes its own).
+ * Returns NULL on failure. */
+hb_rpc_t *hb_rpc_new(void *ctx, const char *endpoint, int timeout_ms);
+void hb_rpc_destroy(hb_rpc_t **self);
+
+/* Sends REQ (its request_id is set by the client) and waits for the reply.
+ * Returns the reply, which the caller owns (hallbus__reply__free_unpacked),
+ * or NULL with ERR filled: timeout, or an undecodable reply. */
+Hallbus__Reply *hb_rpc_call(hb_rpc_t *self, Hallbus__Request *req, char *err, size_t errlen);
+
+/* Sends raw frames and returns the raw reply payload (the frame after the
+ * delimiter), for tests that speak bad bytes. Caller frees *OUT. */
+int hb_rpc_call_raw(hb_rpc_t *self, const void *const *frames, const size_t *lens, int nframes,
+                    void **out, size_t *outlen);
+
+/* The DEALER socket itself, for pipelining (benchmarks). */
+void *hb_rpc_socket(hb_rpc_t *self);
+
+#endif

@@ -1,0 +1,138 @@
+#include "hallbus/envelope.h"
+
+#include <stdio.h>
+
+int hb_envelope_decode(const void *data, size_t len, Hallbus__Envelope **out, const char **why)
+{
+    *out = NULL;
+    if (len > HB_ENVELOPE_MAX) {
+        if (why)
+            *why = "envelope larger than 1 MiB";
+        return HB_DECODE_TOO_LARGE;
+    }
+    Hallbus__Envelope *env = hallbus__envelope__unpack(NULL, len, data);
+    if (!env) {
+        if (why)
+            *why = "not a protobuf Envelope";
+        return HB_DECODE_MALFORMED;
+    }
+    /* only a heartbeat may carry 0: a hall that has published nothing yet */
+    if (env->hall_id == NULL || env->hall_id[0] == '\0' ||
+        (env->seq == 0 && env->event_case != HALLBUS__ENVELOPE__EVENT_HEARTBEAT)) {
+        hallbus__envelope__free_unpacked(env, NULL);
+        if (why)
+            *why = "envelope without hall id or sequence";
+        return HB_DECODE_MALFORMED;
+    }
+    *out = env;
+    return HB_DECODE_OK;
+}
+
+int hb_request_decode(const void *data, size_t len, Hallbus__Request **out, const char **why)
+{
+    *out = NULL;
+    if (len > HB_REQUEST_MAX) {
+        if (why)
+            *why = "request larger than 64 KiB";
+        return HB_DECODE_TOO_LARGE;
+    }
+    Hallbus__Request *req = hallbus__request__unpack(NULL, len, data);
+    if (!req) {
+        if (why)
+            *why = "not a protobuf Request";
+        return HB_DECODE_MALFORMED;
+    }
+    *out = req;
+    return HB_DECODE_OK;
+}
+
+const char *hb_event_kind(const Hallbus__Envelope *env)
+{
+    switch (env->event_case) {
+    case HALLBUS__ENVELOPE__EVENT_TICKET_ISSUED:
+        return "ticket.issued";
+    case HALLBUS__ENVELOPE__EVENT_TICKET_CALLED:
+        return "ticket.called";
+    case HALLBUS__ENVELOPE__EVENT_TICKET_RECALLED:
+        return "ticket.recalled";
+    case HALLBUS__ENVELOPE__EVENT_TICKET_NO_SHOW:
+        return "ticket.no_show";
+    case HALLBUS__ENVELOPE__EVENT_TICKET_REQUEUED:
+        return "ticket.requeued";
+    case HALLBUS__ENVELOPE__EVENT_TICKET_TRANSFERRED:
+        return "ticket.transferred";
+    case HALLBUS__ENVELOPE__EVENT_SERVICE_STARTED:
+        return "ticket.started";
+    case HALLBUS__ENVELOPE__EVENT_SERVICE_FINISHED:
+        return "ticket.finished";
+    case HALLBUS__ENVELOPE__EVENT_TICKET_EVALUATED:
+        return "ticket.evaluated";
+    case HALLBUS__ENVELOPE__EVENT_WINDOW_OPENED:
+        return "window.opened";
+    case HALLBUS__ENVELOPE__EVENT_WINDOW_PAUSED:
+        return "window.paused";
+    case HALLBUS__ENVELOPE__EVENT_WINDOW_RESUMED:
+        return "window.resumed";
+    case HALLBUS__ENVELOPE__EVENT_WINDOW_CLOSED:
+        return "window.closed";
+    case HALLBUS__ENVELOPE__EVENT_DAILY_RESET:
+        return "day.reset";
+    case HALLBUS__ENVELOPE__EVENT_HEARTBEAT:
+        return "heartbeat";
+    default:
+        return "unknown";
+    }
+}
+
+int hb_topic(const char *hall, const char *kind, char out[HB_TOPIC_MAX])
+{
+    int n = snprintf(out, HB_TOPIC_MAX, "hall.%s.%s", hall, kind);
+    return (n < 0 || n >= HB_TOPIC_MAX) ? -1 : n;
+}
+
+const char *hb_command_name(const Hallbus__Request *req)
+{
+    switch (req->command_case) {
+    case HALLBUS__REQUEST__COMMAND_TAKE_TICKET:
+        return "take";
+    case HALLBUS__REQUEST__COMMAND_OPEN_WINDOW:
+        return "window-open";
+    case HALLBUS__REQUEST__COMMAND_PAUSE_WINDOW:
+        return "window-pause";
+    case HALLBUS__REQUEST__COMMAND_RESUME_WINDOW:
+        return "window-resume";
+    case HALLBUS__REQUEST__COMMAND_CLOSE_WINDOW:
+        return "window-close";
+    case HALLBUS__REQUEST__COMMAND_CALL_NEXT:
+        return "call";
+    case HALLBUS__REQUEST__COMMAND_RECALL:
+        return "recall";
+    case HALLBUS__REQUEST__COMMAND_NO_SHOW:
+        return "no-show";
+    case HALLBUS__REQUEST__COMMAND_REQUEUE:
+        return "requeue";
+    case HALLBUS__REQUEST__COMMAND_TRANSFER:
+        return "transfer";
+    case HALLBUS__REQUEST__COMMAND_START_SERVICE:
+        return "start";
+    case HALLBUS__REQUEST__COMMAND_FINISH_SERVICE:
+        return "finish";
+    case HALLBUS__REQUEST__COMMAND_EVALUATE:
+        return "evaluate";
+    case HALLBUS__REQUEST__COMMAND_GET_STATUS:
+        return "status";
+    case HALLBUS__REQUEST__COMMAND_GET_SNAPSHOT:
+        return "snapshot";
+    case HALLBUS__REQUEST__COMMAND_GET_TICKET:
+        return "ticket";
+    default:
+        return "none";
+    }
+}
+
+const char *hb_status_name(Hallbus__StatusCode code)
+{
+    const ProtobufCEnumValue *v =
+        protobuf_c_enum_descriptor_get_value(&hallbus__status_code__descriptor, (int)code);
+    return v ? v->name : "UNKNOWN";
+}

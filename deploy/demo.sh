@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The demo hall in one command: installs what is missing, builds, and starts
+# hall-bus, hall-queue and a traffic generator on deploy/demo-hall.yaml.
+#   deploy/demo.sh          start (or restart) the demo hall
+#   deploy/demo.sh stop     stop it
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CONFIG=deploy/demo-hall.yaml
+RUN=var/run
+mkdir -p "$RUN"
+
+stop() {
+  for name in hall-traffic hall-queue hall-bus; do
+    pidfile="$RUN/$name.pid"
+    [ -f "$pidfile" ] || continue
+    pid=$(cat "$pidfile")
+    if kill "$pid" 2>/dev/null; then
+      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    fi
+    rm -f "$pidfile"
+  done
+}
+
+if [ "${1:-}" = "stop" ]; then
+  stop
+  echo "demo hall stopped"
+  exit 0
+fi
+
+deploy/install-deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$(nproc)"
+stop
+
+start() {
+  local name=$1; shift
+  nohup "build/bin/$name" "$@" >>"$RUN/$name.log" 2>&1 &
+  echo $! >"$RUN/$name.pid"
+}
+start hall-bus -c "$CONFIG"
+start hall-queue -c "$CONFIG"
+for _ in $(seq 100); do
+  build/bin/hallctl -c "$CONFIG" --timeout 200 status >/dev/null 2>&1 && break
+done
+start hall-traffic -c "$CONFIG" --rate 40 --service-time 25
+
+cat <<MSG
+
+The demo hall is running (logs in $RUN/). Try:
+  build/bin/hallctl -c $CONFIG status          # the hall now
+  build/bin/hallctl -c $CONFIG events          # the live event stream (Ctrl-C to stop)
+  build/bin/hallctl -c $CONFIG take A --green elderly
+  deploy/demo.sh stop                          # stop the demo hall
+MSG
+build/bin/hallctl -c "$CONFIG" status

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs, from Debian 12's own packages, whatever hallbus needs and this
+# machine lacks. Safe to run again: it installs nothing that is there.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config git
+  clang libclang-rt-14-dev          # the sanitizer build and the libFuzzer targets
+  libzmq3-dev                       # the bus
+  libprotobuf-c-dev protobuf-c-compiler  # the wire
+  libuv1-dev                        # every daemon's loop
+  libsqlite3-dev sqlite3            # durable state
+  libcyaml-dev libyaml-dev          # the hall file (and line numbers for its errors)
+  libjansson-dev                    # JSON for scripts and browsers
+  uthash-dev                        # hash tables
+  libcriterion-dev                  # tests
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  echo "install-deps: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

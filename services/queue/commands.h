@@ -1,0 +1,27 @@
+/* Requests in, replies out: decode, dispatch to the hall, encode. */
+#ifndef HALLBUS_QUEUE_COMMANDS_H
+#define HALLBUS_QUEUE_COMMANDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hall.h"
+
+typedef struct {
+    unsigned long handled;
+    unsigned long refused;   /* answered with a status other than OK */
+    unsigned long malformed; /* bytes that were not a Request, or too large */
+    unsigned long unknown;   /* no command, or one this build does not know */
+} queue_counters_t;
+
+/* Handles the request bytes DATA (hostile until decoded) and returns the
+ * packed Reply in *OUT (caller frees). Never fails: anything wrong becomes
+ * an error reply that says what was wrong. */
+void queue_handle(hall_t *hall, const void *data, size_t len, int64_t now,
+                  queue_counters_t *counters, uint8_t **out, size_t *outlen);
+
+/* An error reply for frames that never reached decoding (bad framing). */
+void queue_error_reply(hall_t *hall, Hallbus__StatusCode code, const char *msg, uint8_t **out,
+                       size_t *outlen);
+
+#endif

@@ -1,0 +1,397 @@
+/* The hall's lifecycle: load, lookups, waiting lines, estimates, the
+ * transaction and the business-day rollover. */
+#include "hall.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hall_events.h"
+#include "hallbus/log.h"
+
+void hall_store_failed(const char *what)
+{
+    hb_error("FATAL: the store could not record %s; stopping so that a restart reloads the last "
+             "committed state",
+             what);
+    abort();
+}
+
+int hall_refuse(hall_err_t *err, Hallbus__StatusCode code, const char *fmt, ...)
+{
+    err->code = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    return (int)code;
+}
+
+/* ── waiting lines ──────────────────────────────────────────────────────── */
+
+line_t *hall_line_of(ticket_t *t)
+{
+    return t->priority == HALLBUS__PRIORITY__GREEN ? &t->service->green : &t->service->normal;
+}
+
+/* Sorted by queue_key; new tickets carry the largest key, so the walk from
+ * the tail ends at once for them and is short for transfers and requeues. */
+void hall_line_insert(line_t *line, ticket_t *t)
+{
+    ticket_t *after = line->tail;
+    while (after && after->queue_key > t->queue_key)
+        after = after->prev;
+    t->prev = after;
+    t->next = after ? after->next : line->head;
+    if (t->next)
+        t->next->prev = t;
+    else
+        line->tail = t;
+    if (after)
+        after->next = t;
+    else
+        line->head = t;
+    line->count++;
+}
+
+void hall_line_remove(line_t *line, ticket_t *t)
+{
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        line->head = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    else
+        line->tail = t->prev;
+    t->prev = t->next = NULL;
+    line->count--;
+}
+
+/* ── lookups ────────────────────────────────────────────────────────────── */
+
+service_t *hall_service(hall_t *self, const char *prefix)
+{
+    if (!prefix)
+        return NULL;
+    for (unsigned i = 0; i < self->services_count; i++)
+        if (strcmp(self->services[i].prefix, prefix) == 0)
+            return &self->services[i];
+    return NULL;
+}
+
+window_t *hall_window(hall_t *self, uint32_t number)
+{
+    for (unsigned i = 0; i < self->windows_count; i++)
+        if (self->windows[i].number == number)
+            return &self->windows[i];
+    return NULL;
+}
+
+ticket_t *hall_ticket(hall_t *self, const char *number)
+{
+    ticket_t *t = NULL;
+    if (number)
+        HASH_FIND(hh_number, self->by_number, number, strlen(number), t);
+    return t;
+}
+
+ticket_t *hall_ticket_by_id(hall_t *self, uint64_t id)
+{
+    ticket_t *t = NULL;
+    HASH_FIND(hh_id, self->by_id, &id, sizeof id, t);
+    return t;
+}
+
+void hall_note_call(hall_t *self, ticket_t *t)
+{
+    self->recent_calls[self->recent_next] = t;
+    self->recent_next = (self->recent_next + 1) % HALL_RECENT_CALLS;
+}
+
+/* ── estimates ──────────────────────────────────────────────────────────── */
+
+uint32_t hall_ahead(hall_t *self, const ticket_t *t)
+{
+    uint32_t ahead = 0;
+    for (const ticket_t *p = t->prev; p; p = p->prev)
+        ahead++;
+    if (t->priority != HALLBUS__PRIORITY__GREEN)
+        ahead += t->service->green.count;
+    return ahead;
+}
+
+uint32_t hall_open_windows_for(hall_t *self, const service_t *svc)
+{
+    uint32_t n = 0;
+    for (unsigned i = 0; i < self->windows_count; i++) {
+        const window_t *w = &self->windows[i];
+        if (w->state != HALLBUS__WINDOW_STATE__OPEN)
+            continue;
+        for (unsigned j = 0; j < w->services_count; j++)
+            if (w->services[j] == svc) {
+                n++;
+                break;
+            }
+    }
+    return n;
+}
+
+/* Mean service time of the service's recent tickets (or its target time
+ * before any was served), shared by the windows open for it. */
+uint32_t hall_estimated_wait(hall_t *self, const service_t *svc, uint32_t ahead)
+{
+    uint64_t mean = (uint64_t)svc->conf->target_minutes * 60;
+    if (svc->rate_count > 0) {
+        uint64_t sum = 0;
+        for (unsigned i = 0; i < svc->rate_count; i++)
+            sum += svc->rate_samples[i];
+        mean = sum / svc->rate_count;
+    }
+    uint32_t windows = hall_open_windows_for(self, svc);
+    if (windows == 0)
+        windows = 1;
+    return (uint32_t)(((uint64_t)ahead * mean + windows - 1) / windows);
+}
+
+uint32_t hall_waiting_total(hall_t *self)
+{
+    uint32_t n = 0;
+    for (unsigned i = 0; i < self->services_count; i++)
+        n += self->services[i].green.count + self->services[i].normal.count;
+    return n;
+}
+
+/* ── transaction ────────────────────────────────────────────────────────── */
+
+void hall_commit(hall_t *self)
+{
+    if (!self->in_transaction)
+        return;
+    if (hall_store_commit(self->store) != 0)
+        hall_store_failed("the commit");
+    self->in_transaction = false;
+}
+
+outbox_item_t *hall_outbox_take(hall_t *self)
+{
+    outbox_item_t *items = self->outbox_head;
+    self->outbox_head = self->outbox_tail = NULL;
+    return items;
+}
+
+void hall_outbox_free(outbox_item_t *items)
+{
+    while (items) {
+        outbox_item_t *next = items->next;
+        free(items->data);
+        free(items);
+        items = next;
+    }
+}
+
+/* ── lifecycle ──────────────────────────────────────────────────────────── */
+
+static void ticket_free(ticket_t *t)
+{
+    free(t->reason);
+    for (unsigned i = 0; i < t->materials_count; i++)
+        free(t->materials[i]);
+    free(t->materials);
+    free(t->rating_comment);
+    free(t);
+}
+
+void hall_free_tickets(hall_t *self)
+{
+    ticket_t *t, *tmp;
+    HASH_ITER(hh_id, self->by_id, t, tmp)
+    {
+        HASH_DELETE(hh_id, self->by_id, t);
+        HASH_DELETE(hh_number, self->by_number, t);
+        ticket_free(t);
+    }
+    for (unsigned i = 0; i < self->services_count; i++) {
+        service_t *s = &self->services[i];
+        s->green = s->normal = (line_t){0};
+        s->last_number = s->served_today = 0;
+        s->rate_count = s->rate_next = 0;
+    }
+    for (unsigned i = 0; i < self->windows_count; i++)
+        self->windows[i].current = NULL;
+    memset(self->recent_calls, 0, sizeof self->recent_calls);
+    self->recent_next = 0;
+}
+
+static void window_set_configured_services(hall_t *self, window_t *w)
+{
+    w->services_count = 0;
+    for (unsigned j = 0; j < w->conf->services_count; j++) {
+        service_t *svc = hall_service(self, w->conf->services[j]);
+        if (svc)
+            w->services[w->services_count++] = svc;
+    }
+}
+
+static int by_called_at(const void *a, const void *b)
+{
+    const ticket_t *x = *(ticket_t *const *)a, *y = *(ticket_t *const *)b;
+    return (x->called_at > y->called_at) - (x->called_at < y->called_at);
+}
+
+/* The boards' "latest calls" after a restart, oldest first into the ring. */
+static void restore_recent_calls(hall_t *self)
+{
+    unsigned n = HASH_CNT(hh_id, self->by_id), k = 0;
+    ticket_t **called = calloc(n + 1, sizeof *called);
+    for (ticket_t *t = self->by_id; t; t = t->hh_id.next)
+        if (t->called_at)
+            called[k++] = t;
+    qsort(called, k, sizeof *called, by_called_at);
+    for (unsigned i = k > HALL_RECENT_CALLS ? k - HALL_RECENT_CALLS : 0; i < k; i++)
+        hall_note_call(self, called[i]);
+    free(called);
+}
+
+hall_t *hall_new(const hb_config_t *config, hall_store_t *store, int64_t now_us, char *err,
+                 size_t errlen)
+{
+    hall_t *self = calloc(1, sizeof *self);
+    self->config = config;
+    self->store = store;
+    self->source = "hall-queue";
+    self->services_count = config->services_count;
+    self->services = calloc(config->services_count, sizeof *self->services);
+    for (unsigned i = 0; i < config->services_count; i++) {
+        self->services[i].conf = &config->services[i];
+        self->services[i].prefix = config->services[i].prefix;
+    }
+    self->windows_count = config->windows_count;
+    self->windows = calloc(config->windows_count, sizeof *self->windows);
+    for (unsigned i = 0; i < config->windows_count; i++) {
+        window_t *w = &self->windows[i];
+        w->conf = &config->windows[i];
+        w->number = w->conf->number;
+        w->state = HALLBUS__WINDOW_STATE__CLOSED;
+        w->services = calloc(config->services_count, sizeof *w->services);
+        window_set_configured_services(self, w);
+    }
+
+    /* A fresh store starts on today's business date; an existing one on the
+     * date it was last on, so the rollover below can close that day. */
+    if (hall_store_get_meta(store, "business_date", self->business_date,
+                            sizeof self->business_date) != 0) {
+        hb_business_date(now_us, config->hall.rollover_minute, self->business_date);
+        if (hall_store_set_meta(store, "business_date", self->business_date) != 0) {
+            snprintf(err, errlen, "cannot write to the store");
+            hall_destroy(&self);
+            return NULL;
+        }
+    }
+    char hall_id[64] = "";
+    if (hall_store_get_meta(store, "hall_id", hall_id, sizeof hall_id) == 0 &&
+        strcmp(hall_id, config->hall.id) != 0) {
+        snprintf(err, errlen, "the store belongs to hall \"%s\", not \"%s\"", hall_id,
+                 config->hall.id);
+        hall_destroy(&self);
+        return NULL;
+    }
+    hall_store_set_meta(store, "hall_id", config->hall.id);
+    if (hall_store_load(store, self) != 0) {
+        snprintf(err, errlen, "cannot load the hall from its store");
+        hall_destroy(&self);
+        return NULL;
+    }
+    restore_recent_calls(self);
+    hall_rollover(self, now_us);
+    hall_commit(self);
+    return self;
+}
+
+void hall_destroy(hall_t **pself)
+{
+    if (!pself || !*pself)
+        return;
+    hall_t *self = *pself;
+    *pself = NULL;
+    hall_free_tickets(self);
+    hall_outbox_free(self->outbox_head);
+    for (unsigned i = 0; i < self->windows_count; i++)
+        free(self->windows[i].services);
+    free(self->windows);
+    free(self->services);
+    hall_store_close(&self->store);
+    free(self);
+}
+
+/* ── the business day ───────────────────────────────────────────────────── */
+
+static bool ticket_is_final(const ticket_t *t)
+{
+    return t->state == HALLBUS__TICKET_STATE__FINISHED ||
+           t->state == HALLBUS__TICKET_STATE__EXPIRED;
+}
+
+bool hall_rollover(hall_t *self, int64_t now_us)
+{
+    char today[HB_DATE_LEN];
+    hb_business_date(now_us, self->config->hall.rollover_minute, today);
+    if (strcmp(today, self->business_date) <= 0)
+        return false;
+
+    hall_events_begin(self);
+    /* Close the old day: what was not served expires, every window closes.
+     * The tickets stay in the store as history; memory keeps only today. */
+    Hallbus__DailyReset reset = HALLBUS__DAILY_RESET__INIT;
+    char previous[HB_DATE_LEN];
+    memcpy(previous, self->business_date, sizeof previous);
+    reset.previous_date = previous;
+    reset.business_date = today;
+    unsigned expired = 0;
+    ticket_t *t, *tmp;
+    HASH_ITER(hh_id, self->by_id, t, tmp)
+    {
+        if (!ticket_is_final(t))
+            expired++;
+    }
+    reset.expired_numbers = calloc(expired ? expired : 1, sizeof *reset.expired_numbers);
+    HASH_ITER(hh_id, self->by_id, t, tmp)
+    {
+        if (ticket_is_final(t))
+            continue;
+        t->state = HALLBUS__TICKET_STATE__EXPIRED;
+        t->finished_at = now_us;
+        reset.expired_numbers[reset.n_expired_numbers++] = t->number;
+        if (hall_store_save_ticket(self->store, t, previous) != 0)
+            hall_store_failed("an expired ticket");
+    }
+    reset.expired_count = expired;
+    for (unsigned i = 0; i < self->windows_count; i++) {
+        window_t *w = &self->windows[i];
+        w->state = HALLBUS__WINDOW_STATE__CLOSED;
+        w->staff[0] = w->pause_reason[0] = '\0';
+        w->current = NULL;
+        w->since = now_us;
+        window_set_configured_services(self, w);
+        if (hall_store_save_window(self->store, w) != 0)
+            hall_store_failed("a closed window");
+    }
+    memcpy(self->business_date, today, sizeof today);
+    if (hall_store_set_meta(self->store, "business_date", today) != 0)
+        hall_store_failed("the business date");
+
+    Hallbus__Envelope env = HALLBUS__ENVELOPE__INIT;
+    env.event_case = HALLBUS__ENVELOPE__EVENT_DAILY_RESET;
+    env.daily_reset = &reset;
+    hall_emit(self, &env, now_us);
+    free(reset.expired_numbers);
+    hall_free_tickets(self);
+
+    /* the journal is kept for late readers, not forever */
+    int64_t keep_us = (int64_t)self->config->queue.journal_days * 86400 * 1000000;
+    if (hall_store_prune_events(self->store, now_us - keep_us) != 0)
+        hb_warn("could not prune the event journal");
+    hb_info("business day %s begins; %u tickets of %s expired", today, expired, previous);
+    return true;
+}

@@ -1,0 +1,198 @@
+/* The hall's authoritative state, held by the one hall-queue of the hall.
+ *
+ * Every operation validates first and changes nothing when it refuses. When
+ * it accepts, it changes memory, writes the change to the store and appends
+ * the resulting events to the journal, all inside the transaction that the
+ * caller commits (hall_commit) before anyone is told: the reply and the
+ * published events leave only after the commit. If the store fails half-way
+ * through an accepted change, memory and disk disagree, so the process stops
+ * (fail-stop) and a restart reloads the last committed state. */
+#ifndef HALLBUS_HALL_H
+#define HALLBUS_HALL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uthash.h>
+
+#include "hall_store.h"
+#include "hallbus.pb-c.h"
+#include "hallbus/clock.h"
+#include "hallbus/config.h"
+
+#define HALL_MSG_MAX 256
+#define HALL_RECENT_CALLS 10
+#define HALL_RATE_SAMPLES 20
+
+typedef struct service_s service_t;
+
+typedef struct ticket_s {
+    uint64_t id;
+    char number[16];
+    service_t *service;
+    char original_service[4]; /* "" unless transferred */
+    uint32_t daily_number;
+    Hallbus__Priority priority;
+    Hallbus__GreenReason green_reason;
+    Hallbus__TicketState state;
+    int64_t issued_at, first_called_at, called_at, started_at, finished_at;
+    uint32_t window;
+    char staff[64];
+    uint32_t recalls, requeues;
+    Hallbus__Result result;
+    char *reason;
+    char **materials;
+    unsigned materials_count;
+    char promised_date[HB_DATE_LEN];
+    uint32_t rating;
+    char *rating_comment;
+    char channel[16];
+    char contact_ref[24];
+    uint64_t queue_key; /* place in line: smaller is served earlier */
+
+    struct ticket_s *prev, *next; /* in its service's waiting line */
+    UT_hash_handle hh_number;
+    UT_hash_handle hh_id;
+} ticket_t;
+
+/* A waiting line: tickets sorted by queue_key. */
+typedef struct {
+    ticket_t *head, *tail;
+    uint32_t count;
+} line_t;
+
+struct service_s {
+    const hb_service_conf_t *conf;
+    const char *prefix;
+    uint32_t last_number; /* today's last daily number */
+    uint32_t served_today;
+    line_t green, normal;
+    /* service seconds of the last finished tickets, for the estimated wait */
+    uint32_t rate_samples[HALL_RATE_SAMPLES];
+    unsigned rate_count, rate_next;
+};
+
+typedef struct window_s {
+    uint32_t number;
+    const hb_window_conf_t *conf;
+    Hallbus__WindowState state;
+    char staff[64];
+    service_t **services; /* in calling order; services_count entries */
+    unsigned services_count;
+    char pause_reason[64];
+    ticket_t *current; /* CALLED or SERVING here */
+    int64_t since;
+} window_t;
+
+/* A packed event waiting for the commit, then for the bus. */
+typedef struct outbox_item_s {
+    char topic[96];
+    uint8_t *data;
+    size_t len;
+    uint64_t seq;
+    struct outbox_item_s *next;
+} outbox_item_t;
+
+typedef struct hall_s {
+    const hb_config_t *config;
+    hall_store_t *store;
+    char business_date[HB_DATE_LEN];
+    uint64_t seq;
+    uint64_t next_ticket_id;
+    uint64_t next_queue_key;
+    service_t *services;
+    unsigned services_count;
+    window_t *windows;
+    unsigned windows_count;
+    ticket_t *by_number; /* today's tickets */
+    ticket_t *by_id;
+    ticket_t *recent_calls[HALL_RECENT_CALLS]; /* ring, newest at recent_next-1 */
+    unsigned recent_next;
+    outbox_item_t *outbox_head, *outbox_tail;
+    bool in_transaction;
+    const char *source; /* "hall-queue" */
+} hall_t;
+
+/* A refusal: a status code and a sentence a person understands. */
+typedef struct {
+    Hallbus__StatusCode code;
+    char msg[HALL_MSG_MAX];
+} hall_err_t;
+
+/* Loads the hall from STORE (which the hall then owns) as of NOW_US and
+ * rolls the business day over if it changed while the hall was down.
+ * Returns NULL with ERR on failure. */
+hall_t *hall_new(const hb_config_t *config, hall_store_t *store, int64_t now_us, char *err,
+                 size_t errlen);
+void hall_destroy(hall_t **self);
+
+/* Commits what the last operations wrote. After it, the outbox may be sent. */
+void hall_commit(hall_t *self);
+/* Takes the committed events in order; caller frees with hall_outbox_free. */
+outbox_item_t *hall_outbox_take(hall_t *self);
+void hall_outbox_free(outbox_item_t *items);
+
+/* Starts a new business day if NOW_US belongs to a later one. Returns true if it did. */
+bool hall_rollover(hall_t *self, int64_t now_us);
+
+/* Lookups */
+service_t *hall_service(hall_t *self, const char *prefix);
+window_t *hall_window(hall_t *self, uint32_t number);
+ticket_t *hall_ticket(hall_t *self, const char *number);
+ticket_t *hall_ticket_by_id(hall_t *self, uint64_t id);
+
+/* Tickets ahead of T in its line (green lines count for normal tickets). */
+uint32_t hall_ahead(hall_t *self, const ticket_t *t);
+/* Estimated wait for a ticket with AHEAD tickets before it in SVC. */
+uint32_t hall_estimated_wait(hall_t *self, const service_t *svc, uint32_t ahead);
+/* Open (not paused) windows that serve SVC. */
+uint32_t hall_open_windows_for(hall_t *self, const service_t *svc);
+uint32_t hall_waiting_total(hall_t *self);
+
+/* Operations: 0 (HALLBUS__STATUS_CODE__OK) or a refusal in ERR. */
+typedef struct {
+    const char *service;
+    Hallbus__Priority priority;
+    Hallbus__GreenReason green_reason;
+    const char *contact;
+    const char *channel;
+} hall_take_t;
+int hall_take_ticket(hall_t *self, const hall_take_t *in, int64_t now, ticket_t **out,
+                     hall_err_t *err);
+int hall_call_next(hall_t *self, uint32_t window, int64_t now, ticket_t **out, hall_err_t *err);
+int hall_recall(hall_t *self, uint32_t window, int64_t now, ticket_t **out, hall_err_t *err);
+int hall_no_show(hall_t *self, uint32_t window, int64_t now, ticket_t **out, hall_err_t *err);
+int hall_requeue(hall_t *self, const char *number, int64_t now, ticket_t **out, hall_err_t *err);
+int hall_transfer(hall_t *self, uint32_t window, const char *to_service, const char *reason,
+                  int64_t now, ticket_t **out, hall_err_t *err);
+int hall_start(hall_t *self, uint32_t window, int64_t now, ticket_t **out, hall_err_t *err);
+typedef struct {
+    Hallbus__Result result;
+    const char *reason;
+    char **materials;
+    unsigned materials_count;
+    const char *promised_date;
+} hall_finish_t;
+int hall_finish(hall_t *self, uint32_t window, const hall_finish_t *in, int64_t now, ticket_t **out,
+                hall_err_t *err);
+int hall_evaluate(hall_t *self, const char *number, uint32_t rating, const char *comment,
+                  int64_t now, ticket_t **out, hall_err_t *err);
+
+int hall_open_window(hall_t *self, uint32_t window, const char *staff, char **services,
+                     unsigned services_count, int64_t now, window_t **out, hall_err_t *err);
+int hall_pause_window(hall_t *self, uint32_t window, const char *reason, int64_t now,
+                      window_t **out, hall_err_t *err);
+int hall_resume_window(hall_t *self, uint32_t window, int64_t now, window_t **out, hall_err_t *err);
+int hall_close_window(hall_t *self, uint32_t window, int64_t now, window_t **out, hall_err_t *err);
+
+/* Internal to the queue service, shared between its files. */
+int hall_refuse(hall_err_t *err, Hallbus__StatusCode code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void hall_line_insert(line_t *line, ticket_t *t);
+void hall_line_remove(line_t *line, ticket_t *t);
+line_t *hall_line_of(ticket_t *t);
+void hall_note_call(hall_t *self, ticket_t *t);
+void hall_free_tickets(hall_t *self);
+/* fail-stop: the store could not record an accepted change */
+void hall_store_failed(const char *what) __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,41 @@
+/* hall-queue's SQLite store: the tickets and windows as they are now, the
+ * contacts (which never leave this store except to an authorised resolver),
+ * and the journal of every event published, for readers that missed some. */
+#ifndef HALLBUS_HALL_STORE_H
+#define HALLBUS_HALL_STORE_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ticket_s;
+struct window_s;
+struct hall_s;
+
+typedef struct hall_store_s hall_store_t;
+
+/* Opens or creates the store at PATH (":memory:" for tests). */
+hall_store_t *hall_store_open(const char *path, char *err, size_t errlen);
+void hall_store_close(hall_store_t **self);
+sqlite3 *hall_store_db(hall_store_t *self);
+
+int hall_store_begin(hall_store_t *self);
+int hall_store_commit(hall_store_t *self);
+
+int hall_store_save_ticket(hall_store_t *self, const struct ticket_s *t, const char *business_date);
+int hall_store_save_contact(hall_store_t *self, const char *ref, uint64_t ticket_id,
+                            const char *contact);
+int hall_store_save_window(hall_store_t *self, const struct window_s *w);
+int hall_store_append_event(hall_store_t *self, uint64_t seq, int64_t ts, const char *kind,
+                            const void *data, size_t len);
+int hall_store_set_meta(hall_store_t *self, const char *key, const char *value);
+/* Copies the value into OUT; returns 0, or -1 if absent. */
+int hall_store_get_meta(hall_store_t *self, const char *key, char *out, size_t outlen);
+
+/* Loads the tickets of BUSINESS_DATE, the windows and the counters into HALL. */
+int hall_store_load(hall_store_t *self, struct hall_s *hall);
+
+/* Drops journal entries older than BEFORE_TS, always keeping the newest. */
+int hall_store_prune_events(hall_store_t *self, int64_t before_ts);
+
+#endif

@@ -1,0 +1,299 @@
+/* hall-queue: the single writer of one hall's state.
+ *
+ * Commands arrive on a ROUTER socket. Each loop turn reads up to a batch of
+ * them, applies them to the hall inside one SQLite transaction, commits it
+ * (one fsync for the whole batch: group commit), and only then sends the
+ * replies and publishes the events, in sequence order, to hall-bus. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+#include <zmq.h>
+
+#include "commands.h"
+#include "hall.h"
+#include "hallbus/clock.h"
+#include "hallbus/config.h"
+#include "hallbus/db.h"
+#include "hallbus/envelope.h"
+#include "hallbus/log.h"
+#include "hallbus/signals.h"
+#include "hallbus/zsock_uv.h"
+
+#define BATCH_MAX 1024
+#define MAX_FRAME_BYTES (16 << 20) /* beyond this zmq drops the connection */
+
+typedef struct {
+    zmq_msg_t identity;
+    uint8_t *reply;
+    size_t len;
+} pending_reply_t;
+
+typedef struct {
+    uv_loop_t *loop;
+    hb_config_t *config;
+    hall_t *hall;
+    void *ctx;
+    hb_zsock_t *router;
+    void *pub;
+    uv_timer_t heartbeat;
+    uv_timer_t rollover;
+    uv_timer_t stats;
+    hb_checkpointer_t checkpointer;
+    hb_signals_t signals;
+    pending_reply_t pending[BATCH_MAX];
+    int npending;
+    queue_counters_t counters;
+    unsigned long bad_frames;
+    unsigned long published;
+} queue_t;
+
+static void publish_outbox(queue_t *q)
+{
+    outbox_item_t *items = hall_outbox_take(q->hall);
+    for (outbox_item_t *it = items; it; it = it->next) {
+        const void *bufs[2] = {it->topic, it->data};
+        size_t lens[2] = {strlen(it->topic), it->len};
+        if (hb_zsock_sendv(q->pub, bufs, lens, 2) != 0)
+            hb_warn("event %llu not published: %s (subscribers will see the gap and resync)",
+                    (unsigned long long)it->seq, zmq_strerror(errno));
+        else
+            q->published++;
+    }
+    hall_outbox_free(items);
+}
+
+static void queue_reply(queue_t *q, zmq_msg_t *identity, uint8_t *reply, size_t len)
+{
+    pending_reply_t *p = &q->pending[q->npending++];
+    zmq_msg_init(&p->identity);
+    zmq_msg_copy(&p->identity, identity);
+    p->reply = reply;
+    p->len = len;
+}
+
+static void on_command(hb_zsock_t *zs, zmq_msg_t *frames, int n, bool overflow, void *arg)
+{
+    queue_t *q = arg;
+    uint8_t *reply;
+    size_t len;
+    /* [identity][empty][request] as a REQ socket frames it */
+    if (n != 3 || overflow || zmq_msg_size(&frames[1]) != 0) {
+        if (q->bad_frames++ == 0 || q->bad_frames % 10000 == 0)
+            hb_warn("refused %lu badly framed command(s): %d frame(s)", q->bad_frames,
+                    overflow ? n + 1 : n);
+        char msg[160];
+        snprintf(msg, sizeof msg,
+                 "expected an empty delimiter frame then one Request frame, got %d frame(s)%s",
+                 n - 1, overflow ? " or more" : "");
+        queue_error_reply(q->hall, HALLBUS__STATUS_CODE__MALFORMED, msg, &reply, &len);
+    } else {
+        queue_handle(q->hall, zmq_msg_data(&frames[2]), zmq_msg_size(&frames[2]), hb_now_us(),
+                     &q->counters, &reply, &len);
+    }
+    queue_reply(q, &frames[0], reply, len);
+}
+
+/* The batch is applied: make it durable, then tell the senders, then the bus. */
+static void on_batch_end(hb_zsock_t *zs, void *arg)
+{
+    queue_t *q = arg;
+    hall_commit(q->hall);
+    void *sock = hb_zsock_socket(q->router);
+    for (int i = 0; i < q->npending; i++) {
+        pending_reply_t *p = &q->pending[i];
+        const void *bufs[3] = {zmq_msg_data(&p->identity), "", p->reply};
+        size_t lens[3] = {zmq_msg_size(&p->identity), 0, p->len};
+        if (hb_zsock_sendv(sock, bufs, lens, 3) != 0)
+            hb_debug("reply not delivered: %s", zmq_strerror(errno));
+        zmq_msg_close(&p->identity);
+        free(p->reply);
+    }
+    q->npending = 0;
+    publish_outbox(q);
+}
+
+static void on_heartbeat(uv_timer_t *t)
+{
+    queue_t *q = t->data;
+    hall_t *h = q->hall;
+    Hallbus__Heartbeat hb = HALLBUS__HEARTBEAT__INIT;
+    hb.business_date = h->business_date;
+    hb.waiting = hall_waiting_total(h);
+    for (unsigned i = 0; i < h->windows_count; i++)
+        hb.open_windows += h->windows[i].state != HALLBUS__WINDOW_STATE__CLOSED;
+    Hallbus__Envelope env = HALLBUS__ENVELOPE__INIT;
+    env.hall_id = (char *)q->config->hall.id;
+    env.seq = h->seq; /* a heartbeat repeats the last number: it consumes none */
+    env.source = "hall-queue";
+    env.ts = hb_now_us();
+    env.event_case = HALLBUS__ENVELOPE__EVENT_HEARTBEAT;
+    env.heartbeat = &hb;
+    uint8_t buf[256];
+    size_t len = hallbus__envelope__pack(&env, buf);
+    char topic[HB_TOPIC_MAX];
+    hb_topic(q->config->hall.id, "heartbeat", topic);
+    const void *bufs[2] = {topic, buf};
+    size_t lens[2] = {strlen(topic), len};
+    hb_zsock_sendv(q->pub, bufs, lens, 2);
+}
+
+static void on_rollover_check(uv_timer_t *t)
+{
+    queue_t *q = t->data;
+    if (hall_rollover(q->hall, hb_now_us())) {
+        hall_commit(q->hall);
+        publish_outbox(q);
+    }
+}
+
+static void on_stats(uv_timer_t *t)
+{
+    queue_t *q = t->data;
+    hb_info("handled %lu command(s), refused %lu, malformed %lu, unknown %lu, badly framed %lu; "
+            "published %lu event(s); seq %llu",
+            q->counters.handled, q->counters.refused, q->counters.malformed, q->counters.unknown,
+            q->bad_frames, q->published, (unsigned long long)q->hall->seq);
+}
+
+static void on_stop(void *arg)
+{
+    queue_t *q = arg;
+    hb_zsock_close(&q->router);
+    uv_close((uv_handle_t *)&q->heartbeat, NULL);
+    uv_close((uv_handle_t *)&q->rollover, NULL);
+    uv_close((uv_handle_t *)&q->stats, NULL);
+    hb_checkpointer_stop(&q->checkpointer);
+    hb_signals_close(&q->signals);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: hall-queue -c HALL.yaml [--db PATH] [--log-level debug|info|warn|error]\n"
+               "  The single writer of one hall's state: commands on the configured command\n"
+               "  endpoint, events to hall-bus.\n");
+}
+
+static void *open_socket(void *ctx, int type, const char *endpoint, int bind, int hwm)
+{
+    void *s = zmq_socket(ctx, type);
+    int linger = 1000; /* on a clean stop, give the last events a second to leave */
+    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    int64_t maxsize = MAX_FRAME_BYTES;
+    zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxsize, sizeof maxsize);
+    int rc = bind ? zmq_bind(s, endpoint) : zmq_connect(s, endpoint);
+    if (rc != 0) {
+        hb_error("cannot %s %s: %s", bind ? "bind" : "connect to", endpoint, zmq_strerror(errno));
+        zmq_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+int main(int argc, char **argv)
+{
+    const char *config_path = NULL, *db_path = NULL;
+    hb_log_level_t level = HB_LOG_INFO;
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"db", required_argument, NULL, 'd'},
+                                         {"log-level", required_argument, NULL, 'l'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "c:d:l:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            config_path = optarg;
+            break;
+        case 'd':
+            db_path = optarg;
+            break;
+        case 'l':
+            if (hb_log_parse_level(optarg, &level) != 0) {
+                fprintf(stderr, "hall-queue: unknown log level \"%s\"\n", optarg);
+                return 2;
+            }
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    hb_log_init("hall-queue", level);
+    if (!config_path) {
+        usage(stderr);
+        return 2;
+    }
+    char err[HB_CONFIG_ERR_MAX];
+    queue_t q = {0};
+    q.config = hb_config_load(config_path, err);
+    if (!q.config) {
+        hb_error("%s", err);
+        return 2;
+    }
+    if (!db_path)
+        db_path = q.config->queue.queue_db;
+    if (hb_db_lock(db_path, err, sizeof err) < 0) {
+        hb_error("refusing to start: %s", err);
+        hb_config_destroy(&q.config);
+        return 1;
+    }
+    hall_store_t *store = hall_store_open(db_path, err, sizeof err);
+    if (!store) {
+        hb_error("%s", err);
+        hb_config_destroy(&q.config);
+        return 1;
+    }
+    q.hall = hall_new(q.config, store, hb_now_us(), err, sizeof err);
+    if (!q.hall) {
+        hb_error("%s: %s", db_path, err);
+        hb_config_destroy(&q.config);
+        return 1;
+    }
+
+    q.ctx = zmq_ctx_new();
+    int hwm = (int)q.config->queue.pub_hwm;
+    void *router = open_socket(q.ctx, ZMQ_ROUTER, q.config->endpoints.command, 1, hwm);
+    q.pub = open_socket(q.ctx, ZMQ_PUB, q.config->endpoints.bus_pub, 0, hwm);
+    if (!router || !q.pub)
+        return 1;
+
+    q.loop = uv_default_loop();
+    q.router = hb_zsock_new(q.loop, router, on_command, on_batch_end, &q);
+    hb_zsock_set_batch_max(q.router, BATCH_MAX);
+    uv_timer_init(q.loop, &q.heartbeat);
+    uv_timer_init(q.loop, &q.rollover);
+    uv_timer_init(q.loop, &q.stats);
+    q.heartbeat.data = q.rollover.data = q.stats.data = &q;
+    uv_timer_start(&q.heartbeat, on_heartbeat, 0, q.config->queue.heartbeat_ms);
+    uv_timer_start(&q.rollover, on_rollover_check, 1000, 1000);
+    uv_timer_start(&q.stats, on_stats, 60000, 60000);
+    hb_checkpointer_start(&q.checkpointer, q.loop, db_path, 1000);
+    hb_signals_start(&q.signals, q.loop, on_stop, &q);
+
+    publish_outbox(&q); /* a rollover done while loading */
+    hb_info("hall %s (%s) ready: business day %s, seq %llu, %u waiting; commands on %s, events to "
+            "%s",
+            q.config->hall.id, q.config->hall.name, q.hall->business_date,
+            (unsigned long long)q.hall->seq, hall_waiting_total(q.hall),
+            q.config->endpoints.command, q.config->endpoints.bus_pub);
+
+    uv_run(q.loop, UV_RUN_DEFAULT);
+
+    on_stats(&q.stats);
+    zmq_close(q.pub);
+    zmq_ctx_term(q.ctx);
+    int rc = uv_loop_close(q.loop);
+    if (rc != 0)
+        hb_warn("loop closed with handles still open: %s", uv_strerror(rc));
+    hall_destroy(&q.hall);
+    hb_config_destroy(&q.config);
+    hb_info("stopped");
+    return 0;
+}
