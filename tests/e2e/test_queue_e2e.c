@@ -22,7 +22,14 @@ static void start_default(void)
     cr_assert_eq(hb_fixture_start(&fx, NULL), 0, "the hall did not start");
 }
 
+/* criterion does not fail a test for an assertion in .fini, so each test
+ * ends with stop(), which asserts; cleanup() only tidies after a failure */
 static void stop(void)
+{
+    cr_assert_eq(hb_fixture_stop(&fx), 0, "the daemons stopped cleanly");
+}
+
+static void cleanup(void)
 {
     hb_fixture_stop(&fx);
 }
@@ -99,7 +106,8 @@ static void *caller_thread(void *arg)
     return NULL;
 }
 
-Test(queue_e2e, twenty_windows_calling_at_once_never_share_a_ticket_nor_skip_one, .timeout = 120)
+Test(queue_e2e, twenty_windows_calling_at_once_never_share_a_ticket_nor_skip_one, .fini = cleanup,
+     .timeout = 120)
 {
     hb_fixture_opts_t opts = {.services_windows_yaml = TWENTY_WINDOWS};
     cr_assert_eq(hb_fixture_start(&fx, &opts), 0);
@@ -201,7 +209,7 @@ static int count_rows(const char *db_path, const char *sql, const char *arg)
     return n;
 }
 
-Test(queue_e2e, kill_9_mid_stream_loses_no_acknowledged_ticket, .timeout = 120)
+Test(queue_e2e, kill_9_mid_stream_loses_no_acknowledged_ticket, .fini = cleanup, .timeout = 120)
 {
     start_default();
     void *sub = hb_fixture_subscribe(&fx, "hall.t1.ticket.");
@@ -266,10 +274,11 @@ static Hallbus__Reply *raw(const void *const *frames, const size_t *lens, int n)
 }
 
 Test(queue_e2e, malformed_frames_get_clear_errors_and_the_daemon_goes_on, .init = start_default,
-     .fini = stop, .timeout = 60)
+     .fini = cleanup, .timeout = 60)
 {
-    const void *garbage[] = {"", "\xff\xfe\xfd not protobuf"};
-    size_t garbage_len[] = {0, 18};
+    static const char junk[] = "\xff\xfe\xfd not protobuf";
+    const void *garbage[] = {"", junk};
+    size_t garbage_len[] = {0, sizeof junk - 1};
     Hallbus__Reply *r = raw(garbage, garbage_len, 2);
     cr_assert_eq(r->code, HALLBUS__STATUS_CODE__MALFORMED);
     cr_assert(strstr(r->message, "not a protobuf Request"), "%s", r->message);
@@ -310,9 +319,10 @@ Test(queue_e2e, malformed_frames_get_clear_errors_and_the_daemon_goes_on, .init 
     cr_assert_str_eq(number, "A001");
     int status = 0;
     cr_assert_eq(waitpid(fx.queue, &status, WNOHANG), 0, "hall-queue is still running");
+    stop();
 }
 
-Test(queue_e2e, refusals_come_back_with_what_was_wrong, .init = start_default, .fini = stop,
+Test(queue_e2e, refusals_come_back_with_what_was_wrong, .init = start_default, .fini = cleanup,
      .timeout = 60)
 {
     char out[4096];
@@ -327,6 +337,7 @@ Test(queue_e2e, refusals_come_back_with_what_was_wrong, .init = start_default, .
     cr_assert(strstr(out, "NOT_FOUND"), "%s", out);
     const char *bad_window[] = {"call", "banana", NULL};
     cr_assert_eq(hb_fixture_hallctl(&fx, out, sizeof out, bad_window), 2);
+    stop();
 }
 
 /* ── late joiner: snapshot + events equals status ── */
@@ -423,7 +434,7 @@ static void assert_view_matches_status(mini_view_t *v)
 }
 
 Test(queue_e2e, late_subscriber_with_snapshot_sees_exactly_what_status_reports,
-     .init = start_default, .fini = stop, .timeout = 60)
+     .init = start_default, .fini = cleanup, .timeout = 60)
 {
     /* the hall is busy before the subscriber arrives */
     cr_assert_eq(hb_fx_window(&fx, "open", 1, "li"), OK);
@@ -474,11 +485,12 @@ Test(queue_e2e, late_subscriber_with_snapshot_sees_exactly_what_status_reports,
     }
     assert_view_matches_status(&view);
     zmq_close(sub);
+    stop();
 }
 
 /* ── restarting the bus ── */
 
-Test(queue_e2e, events_flow_again_after_the_bus_restarts, .init = start_default, .fini = stop,
+Test(queue_e2e, events_flow_again_after_the_bus_restarts, .init = start_default, .fini = cleanup,
      .timeout = 60)
 {
     hb_fixture_kill(&fx.bus, SIGKILL);
@@ -491,6 +503,7 @@ Test(queue_e2e, events_flow_again_after_the_bus_restarts, .init = start_default,
     cr_assert_eq(e->event_case, HALLBUS__ENVELOPE__EVENT_TICKET_ISSUED);
     hallbus__envelope__free_unpacked(e, NULL);
     zmq_close(sub);
+    stop();
 }
 
 /* ── start-up refusals ── */
@@ -506,13 +519,14 @@ static int run_queue(const char *config, char *log, size_t loglen)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-Test(queue_e2e, a_second_queue_on_the_same_store_is_refused, .init = start_default, .fini = stop,
+Test(queue_e2e, a_second_queue_on_the_same_store_is_refused, .init = start_default, .fini = cleanup,
      .timeout = 60)
 {
     char log[2048];
     int rc = run_queue(fx.config, log, sizeof log);
     cr_assert_neq(rc, 0);
     cr_assert(strstr(log, "in use by another process"), "%s", log);
+    stop();
 }
 
 Test(queue_e2e, a_bad_config_is_refused_with_file_line_and_reason, .timeout = 60)

@@ -11,7 +11,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     Hallbus__Envelope *env = NULL;
     if (hb_envelope_decode(data, size, &env, NULL) == HB_DECODE_OK) {
         (void)hb_event_kind(env);
-        size_t len = hallbus__envelope__get_packed_size(&env->base);
+        size_t len = hallbus__envelope__get_packed_size(env);
         uint8_t *buf = malloc(len ? len : 1);
         hallbus__envelope__pack(env, buf);
         free(buf);

@@ -164,11 +164,30 @@ int hb_fixture_kill(pid_t *pid, int sig)
     return status;
 }
 
-void hb_fixture_stop(hb_fixture_t *fx)
+/* A daemon asked to stop must exit 0: anything else is a crash, a
+ * sanitizer report or a leak, and its log says which. */
+static int check_exit(hb_fixture_t *fx, const char *name, pid_t *pid)
+{
+    if (*pid <= 0)
+        return 0;
+    int status = hb_fixture_kill(pid, SIGTERM);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return 0;
+    fprintf(stderr, "fixture: %s did not stop cleanly (%s %d); its log:\n", name,
+            WIFEXITED(status) ? "exit status" : "signal",
+            WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "tail -n 60 '%s/%s.log' >&2", fx->dir, name);
+    if (system(cmd) != 0)
+        fprintf(stderr, "fixture: (no log)\n");
+    return -1;
+}
+
+int hb_fixture_stop(hb_fixture_t *fx)
 {
     hb_rpc_destroy(&fx->rpc);
-    hb_fixture_kill(&fx->queue, SIGTERM);
-    hb_fixture_kill(&fx->bus, SIGTERM);
+    int rc = check_exit(fx, "hall-queue", &fx->queue);
+    rc |= check_exit(fx, "hall-bus", &fx->bus);
     if (fx->ctx) {
         zmq_ctx_term(fx->ctx);
         fx->ctx = NULL;
@@ -179,6 +198,7 @@ void hb_fixture_stop(hb_fixture_t *fx)
         if (system(cmd) != 0)
             fprintf(stderr, "fixture: could not remove %s\n", fx->dir);
     }
+    return rc;
 }
 
 Hallbus__Reply *hb_fixture_call(hb_fixture_t *fx, Hallbus__Request *req)

@@ -34,8 +34,10 @@ typedef struct {
  * the queue answers. Returns 0, or -1 with the reason printed. */
 int hb_fixture_start(hb_fixture_t *fx, const hb_fixture_opts_t *opts);
 /* Stops what it started (SIGTERM, then SIGKILL after 5 s) and removes the
- * directory unless HALLBUS_KEEP is set. */
-void hb_fixture_stop(hb_fixture_t *fx);
+ * directory unless HALLBUS_KEEP is set. Returns 0 if every daemon exited
+ * cleanly (status 0: no sanitizer report, no leak); otherwise prints the
+ * daemon's log and returns -1, so that tests assert on it. */
+int hb_fixture_stop(hb_fixture_t *fx);
 
 pid_t hb_fixture_spawn(hb_fixture_t *fx, const char *name, const char *const *args);
 int hb_fixture_start_queue(hb_fixture_t *fx);
