@@ -167,8 +167,10 @@ void queue_handle(hall_t *hall, const void *data, size_t len, int64_t now,
         }
     } else {
         counters->refused++;
-        if (code == HALLBUS__STATUS_CODE__UNKNOWN_COMMAND)
-            counters->unknown++;
+        if (code == HALLBUS__STATUS_CODE__UNKNOWN_COMMAND && counters->unknown++ == 0)
+            hb_warn("refused a request with an unknown command (field %d) from %s; further ones "
+                    "are only counted",
+                    (int)req->command_case, req->actor && *req->actor ? req->actor : "?");
         hb_debug("%s from %s refused: %s", hb_command_name(req),
                  req->actor && *req->actor ? req->actor : "?", o.err.msg);
     }
