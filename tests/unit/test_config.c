@@ -58,12 +58,17 @@ static void teardown(void)
 
 TestSuite(config, .init = setup, .fini = teardown);
 
-static hb_config_t *load_text(const char *yaml)
+static void write_text(const char *yaml)
 {
     FILE *f = fopen(path, "w");
     cr_assert_not_null(f);
     fputs(yaml, f);
     fclose(f);
+}
+
+static hb_config_t *load_text(const char *yaml)
+{
+    write_text(yaml);
     return hb_config_load(path, err);
 }
 
@@ -383,7 +388,7 @@ Test(config, a_file_that_cannot_be_read_is_refused_without_a_line)
 
 Test(config, locate_finds_keys_and_entries_or_else_the_nearest_ancestor)
 {
-    hb_config_destroy((hb_config_t *[]){load_text(BASE)});
+    write_text(BASE);
     cr_assert_eq(hb_config_locate(path, "hall.rollover"), 4);
     cr_assert_eq(hb_config_locate(path, "services[1]"), 10);
     cr_assert_eq(hb_config_locate(path, "services[1].name_en"), 12);

@@ -1,6 +1,6 @@
 /* The hall file: one YAML file describes one hall, and every daemon reads it.
  *
- * Loaded with libcyaml against a schema (config_schema.c); anything the
+ * Loaded with libcyaml against a schema (config.c); anything the
  * schema cannot say (an unknown service in a window, two services with one
  * prefix, a bad clock time) is checked afterwards and reported with the
  * file and line of the offending value, found with libyaml. */
