@@ -61,6 +61,7 @@ typedef struct {
     char *heartbeat_ms;
     char *pub_hwm;
     char *journal_days;
+    char *contact_secret;
 } raw_queue_t;
 
 typedef struct {
@@ -129,6 +130,7 @@ static const cyaml_schema_field_t queue_fields[] = {
     TEXT("heartbeat_ms", OPTIONAL, raw_queue_t, heartbeat_ms),
     TEXT("pub_hwm", OPTIONAL, raw_queue_t, pub_hwm),
     TEXT("journal_days", OPTIONAL, raw_queue_t, journal_days),
+    TEXT("contact_secret", OPTIONAL, raw_queue_t, contact_secret),
     CYAML_FIELD_END,
 };
 
@@ -566,8 +568,13 @@ static int check_rest(const report_t *report, const raw_config_t *raw, hb_config
     if (check_endpoint(report, "endpoints.command", raw->endpoints.command) != 0 ||
         check_endpoint(report, "endpoints.bus_pub", raw->endpoints.bus_pub) != 0 ||
         check_endpoint(report, "endpoints.bus_sub", raw->endpoints.bus_sub) != 0 ||
-        check_text(report, "queue.db", raw->queue.queue_db) != 0)
+        check_text(report, "queue.db", raw->queue.queue_db) != 0 ||
+        check_text(report, "queue.contact_secret", raw->queue.contact_secret) != 0)
         return -1;
+    if (raw->queue.contact_secret && strlen(raw->queue.contact_secret) < 16) {
+        fail(report, "queue.contact_secret", "is shorter than 16 characters");
+        return -1;
+    }
     return read_numbers(report, "queue", ROWS(queue_numbers), &raw->queue, &self->queue);
 }
 
@@ -615,6 +622,8 @@ static void adopt(hb_config_t *self, raw_config_t *raw)
     raw->endpoints = (hb_endpoints_conf_t){0};
     if (raw->queue.queue_db)
         self->queue.queue_db = take(&raw->queue.queue_db);
+    if (raw->queue.contact_secret)
+        self->queue.contact_secret = take(&raw->queue.contact_secret);
 }
 
 /* libcyaml's allocations end up in hb_config_t and are freed with free();
@@ -745,6 +754,7 @@ void hb_config_destroy(hb_config_t **self_p)
     free(self->endpoints.bus_pub);
     free(self->endpoints.bus_sub);
     free(self->queue.queue_db);
+    free(self->queue.contact_secret);
     free(self->path);
     free(self);
     *self_p = NULL;

@@ -125,6 +125,10 @@ const char *hb_command_name(const Hallbus__Request *req)
         return "snapshot";
     case HALLBUS__REQUEST__COMMAND_GET_TICKET:
         return "ticket";
+    case HALLBUS__REQUEST__COMMAND_FETCH_EVENTS:
+        return "fetch-events";
+    case HALLBUS__REQUEST__COMMAND_RESOLVE_CONTACT:
+        return "resolve-contact";
     default:
         return "none";
     }

@@ -34,7 +34,86 @@ typedef struct {
     bool with_ahead;
     hall_view_t view;
     int view_kind; /* 0 none, 1 status, 2 snapshot */
+    Hallbus__EventBatch batch;
+    ProtobufCBinaryData *envelopes;
+    Hallbus__Contact contact;
+    bool has_batch, has_contact;
 } outcome_t;
+
+#define FETCH_DEFAULT 1000
+#define FETCH_MAX 10000
+
+static int fetch_events(hall_t *hall, const Hallbus__FetchEvents *c, outcome_t *o)
+{
+    unsigned max = c->max_events ? c->max_events : FETCH_DEFAULT;
+    if (max > FETCH_MAX)
+        max = FETCH_MAX;
+    uint64_t from = c->from_seq ? c->from_seq : 1;
+    uint8_t **data = NULL;
+    size_t *lens = NULL;
+    uint64_t oldest = 0;
+    hall_commit(hall); /* the journal read sees this batch's own events too */
+    int n = from > hall->seq
+                ? 0
+                : hall_store_fetch_events(hall->store, from, max, &data, &lens, &oldest);
+    if (n < 0)
+        return hall_refuse(&o->err, HALLBUS__STATUS_CODE__INTERNAL, "cannot read the journal");
+    if (n > 0 && oldest > from) {
+        for (int i = 0; i < n; i++)
+            free(data[i]);
+        free(data);
+        free(lens);
+        return hall_refuse(&o->err, HALLBUS__STATUS_CODE__GONE,
+                           "the journal keeps events from #%llu on; #%llu is gone",
+                           (unsigned long long)oldest, (unsigned long long)from);
+    }
+    hallbus__event_batch__init(&o->batch);
+    o->envelopes = calloc(n > 0 ? (size_t)n : 1, sizeof *o->envelopes);
+    for (int i = 0; i < n; i++) {
+        o->envelopes[i].data = data[i];
+        o->envelopes[i].len = lens[i];
+    }
+    free(data);
+    free(lens);
+    o->batch.n_envelopes = (size_t)n;
+    o->batch.envelopes = o->envelopes;
+    o->batch.last_seq = hall->seq;
+    o->has_batch = true;
+    return HALLBUS__STATUS_CODE__OK;
+}
+
+/* Constant-time, so the secret cannot be guessed a byte at a time. */
+static bool secret_matches(const char *want, const char *got)
+{
+    size_t lw = strlen(want), lg = got ? strlen(got) : 0;
+    unsigned char diff = lw != lg;
+    for (size_t i = 0; i < lw; i++)
+        diff |= (unsigned char)want[i] ^ (unsigned char)(i < lg ? got[i] : 0);
+    return diff == 0;
+}
+
+static int resolve_contact(hall_t *hall, const Hallbus__ResolveContact *c, outcome_t *o)
+{
+    const char *secret = hall->config->queue.contact_secret;
+    if (!secret)
+        return hall_refuse(&o->err, HALLBUS__STATUS_CODE__PERMISSION_DENIED,
+                           "this hall resolves no contacts: queue.contact_secret is not set");
+    if (!secret_matches(secret, c->secret))
+        return hall_refuse(&o->err, HALLBUS__STATUS_CODE__PERMISSION_DENIED,
+                           "wrong contact secret");
+    char *contact, *number, *date;
+    if (hall_store_resolve_contact(hall->store, c->contact_ref, &contact, &number, &date) != 0)
+        return hall_refuse(&o->err, HALLBUS__STATUS_CODE__NOT_FOUND, "no contact %.32s",
+                           c->contact_ref);
+    /* init points the strings at protobuf-c's static "": set them only now */
+    hallbus__contact__init(&o->contact);
+    o->contact.contact = contact;
+    o->contact.ticket_number = number;
+    o->contact.business_date = date;
+    o->contact.contact_ref = c->contact_ref;
+    o->has_contact = true;
+    return HALLBUS__STATUS_CODE__OK;
+}
 
 static int dispatch(hall_t *hall, const Hallbus__Request *req, int64_t now, outcome_t *o)
 {
@@ -98,6 +177,10 @@ static int dispatch(hall_t *hall, const Hallbus__Request *req, int64_t now, outc
             return hall_refuse(err, HALLBUS__STATUS_CODE__NOT_FOUND,
                                "there is no ticket %.16s today", req->get_ticket->number);
         return HALLBUS__STATUS_CODE__OK;
+    case HALLBUS__REQUEST__COMMAND_FETCH_EVENTS:
+        return fetch_events(hall, req->fetch_events, o);
+    case HALLBUS__REQUEST__COMMAND_RESOLVE_CONTACT:
+        return resolve_contact(hall, req->resolve_contact, o);
     default:
         return hall_refuse(err, HALLBUS__STATUS_CODE__UNKNOWN_COMMAND,
                            "unknown command: the request carries no command this hall-queue "
@@ -164,6 +247,12 @@ void queue_handle(hall_t *hall, const void *data, size_t len, int64_t now,
         } else if (o.view_kind == 2) {
             reply.result_case = HALLBUS__REPLY__RESULT_SNAPSHOT;
             reply.snapshot = &o.view.snapshot;
+        } else if (o.has_batch) {
+            reply.result_case = HALLBUS__REPLY__RESULT_EVENTS;
+            reply.events = &o.batch;
+        } else if (o.has_contact) {
+            reply.result_case = HALLBUS__REPLY__RESULT_CONTACT;
+            reply.contact = &o.contact;
         }
     } else {
         counters->refused++;
@@ -177,5 +266,13 @@ void queue_handle(hall_t *hall, const void *data, size_t len, int64_t now,
     pack_reply(&reply, out, outlen);
     if (o.view_kind)
         hall_view_free(&o.view);
+    for (size_t i = 0; i < o.batch.n_envelopes; i++)
+        free(o.envelopes[i].data);
+    free(o.envelopes);
+    if (o.has_contact) {
+        free(o.contact.contact);
+        free(o.contact.ticket_number);
+        free(o.contact.business_date);
+    }
     hallbus__request__free_unpacked(req, NULL);
 }

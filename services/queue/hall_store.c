@@ -391,3 +391,49 @@ int hall_store_prune_events(hall_store_t *self, int64_t before_ts)
     sqlite3_finalize(st);
     return rc;
 }
+
+int hall_store_fetch_events(hall_store_t *self, uint64_t from_seq, unsigned max, uint8_t ***data,
+                            size_t **lens, uint64_t *oldest)
+{
+    *oldest = query_u64(self->db, "SELECT IFNULL(MIN(seq), 0) FROM events");
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(self->db,
+                           "SELECT envelope FROM events WHERE seq >= ?1 ORDER BY seq LIMIT ?2", -1,
+                           &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)from_seq);
+    sqlite3_bind_int(st, 2, (int)max);
+    *data = calloc(max ? max : 1, sizeof **data);
+    *lens = calloc(max ? max : 1, sizeof **lens);
+    int n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW && (unsigned)n < max) {
+        size_t len = (size_t)sqlite3_column_bytes(st, 0);
+        (*data)[n] = malloc(len ? len : 1);
+        memcpy((*data)[n], sqlite3_column_blob(st, 0), len);
+        (*lens)[n] = len;
+        n++;
+    }
+    sqlite3_finalize(st);
+    return n;
+}
+
+int hall_store_resolve_contact(hall_store_t *self, const char *ref, char **contact, char **number,
+                               char **date)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(self->db,
+                           "SELECT c.contact, t.number, t.business_date FROM contacts c"
+                           " JOIN tickets t ON t.id = c.ticket_id WHERE c.ref = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
+    int rc = -1;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *contact = strdup(hb_db_column_text(st, 0));
+        *number = strdup(hb_db_column_text(st, 1));
+        *date = strdup(hb_db_column_text(st, 2));
+        rc = 0;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}

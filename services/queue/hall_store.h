@@ -35,6 +35,18 @@ int hall_store_get_meta(hall_store_t *self, const char *key, char *out, size_t o
 /* Loads the tickets of BUSINESS_DATE, the windows and the counters into HALL. */
 int hall_store_load(hall_store_t *self, struct hall_s *hall);
 
+/* Journal entries with seq >= FROM_SEQ, at most MAX, in order: each is a
+ * malloc'd copy in DATA[i]/LENS[i] (caller frees each and the arrays).
+ * Returns how many, or -1. *OLDEST is the oldest seq the journal keeps (0
+ * when it is empty). */
+int hall_store_fetch_events(hall_store_t *self, uint64_t from_seq, unsigned max, uint8_t ***data,
+                            size_t **lens, uint64_t *oldest);
+
+/* The contact behind REF, with its ticket: 0, or -1 if none. Caller frees
+ * *CONTACT, *NUMBER and *DATE. */
+int hall_store_resolve_contact(hall_store_t *self, const char *ref, char **contact, char **number,
+                               char **date);
+
 /* Drops journal entries older than BEFORE_TS, always keeping the newest. */
 int hall_store_prune_events(hall_store_t *self, int64_t before_ts);
 

@@ -35,7 +35,8 @@ static const char HALL_YAML[] = "hall: {id: h1, name: Test hall, rollover: \"03:
                                 "  - {number: 3, services: [A, B, C]}\n"
                                 "endpoints: {command: \"tcp://127.0.0.1:1\", bus_pub: "
                                 "\"tcp://127.0.0.1:2\", bus_sub: \"tcp://127.0.0.1:3\"}\n"
-                                "queue: {recall_limit: 2}\n";
+                                "queue: {recall_limit: 2, contact_secret: "
+                                "\"0123456789abcdef-secret\"}\n";
 
 static hall_t *open_hall(int64_t at)
 {
@@ -705,4 +706,90 @@ Test(hall, snapshot_holds_the_active_tickets_and_its_sequence)
     cr_assert_eq(v.status.services[0]->waiting, 1);
     cr_assert_eq(v.status.services[0]->served_today, 1);
     hall_view_free(&v);
+}
+
+static Hallbus__Reply *handle_request(Hallbus__Request *req)
+{
+    uint8_t buf[1024];
+    size_t len = hallbus__request__pack(req, buf);
+    return handle(buf, len);
+}
+
+Test(hall, the_journal_returns_events_exactly_as_published_from_a_sequence)
+{
+    open_window(1);
+    take("A");
+    take("B");
+    hall_commit(hall);
+    outbox_item_t *published = hall_outbox_take(hall);
+    Hallbus__Request req = HALLBUS__REQUEST__INIT;
+    Hallbus__FetchEvents fe = HALLBUS__FETCH_EVENTS__INIT;
+    fe.from_seq = 2;
+    req.command_case = HALLBUS__REQUEST__COMMAND_FETCH_EVENTS;
+    req.fetch_events = &fe;
+    Hallbus__Reply *r = handle_request(&req);
+    cr_assert_eq(r->code, OK, "%s", r->message);
+    cr_assert_eq(r->events->n_envelopes, 2);
+    cr_assert_eq(r->events->last_seq, hall->seq);
+    outbox_item_t *it = published->next; /* seq 2 */
+    for (size_t i = 0; i < 2; i++, it = it->next) {
+        cr_assert_eq(r->events->envelopes[i].len, it->len);
+        cr_assert_eq(memcmp(r->events->envelopes[i].data, it->data, it->len), 0);
+    }
+    hallbus__reply__free_unpacked(r, NULL);
+    hall_outbox_free(published);
+
+    fe.from_seq = hall->seq + 1;
+    r = handle_request(&req);
+    cr_assert_eq(r->code, OK);
+    cr_assert_eq(r->events->n_envelopes, 0, "nothing newer yet");
+    hallbus__reply__free_unpacked(r, NULL);
+}
+
+Test(hall, a_journal_pruned_past_the_asked_sequence_says_gone)
+{
+    take("A");
+    take("A");
+    hall_commit(hall);
+    cr_assert_eq(hall_store_prune_events(hall->store, now + 1), 0);
+    Hallbus__Request req = HALLBUS__REQUEST__INIT;
+    Hallbus__FetchEvents fe = HALLBUS__FETCH_EVENTS__INIT;
+    fe.from_seq = 1;
+    req.command_case = HALLBUS__REQUEST__COMMAND_FETCH_EVENTS;
+    req.fetch_events = &fe;
+    Hallbus__Reply *r = handle_request(&req);
+    cr_assert_eq(r->code, HALLBUS__STATUS_CODE__GONE, "%s", r->message);
+    cr_assert(strstr(r->message, "#1 is gone"), "%s", r->message);
+    hallbus__reply__free_unpacked(r, NULL);
+}
+
+Test(hall, contacts_resolve_only_with_the_secret)
+{
+    hall_take_t in = {"A", HALLBUS__PRIORITY__NORMAL, 0, "+8613800138000", NULL};
+    ticket_t *t;
+    hall_err_t err;
+    cr_assert_eq(hall_take_ticket(hall, &in, now, &t, &err), OK);
+    hall_commit(hall);
+    Hallbus__Request req = HALLBUS__REQUEST__INIT;
+    Hallbus__ResolveContact rc = HALLBUS__RESOLVE_CONTACT__INIT;
+    rc.contact_ref = t->contact_ref;
+    rc.secret = "wrong-secret-wrong-secret";
+    req.command_case = HALLBUS__REQUEST__COMMAND_RESOLVE_CONTACT;
+    req.resolve_contact = &rc;
+    Hallbus__Reply *r = handle_request(&req);
+    cr_assert_eq(r->code, HALLBUS__STATUS_CODE__PERMISSION_DENIED);
+    cr_assert_null(memmem(r->message, strlen(r->message), "0013", 4));
+    hallbus__reply__free_unpacked(r, NULL);
+
+    rc.secret = "0123456789abcdef-secret";
+    r = handle_request(&req);
+    cr_assert_eq(r->code, OK, "%s", r->message);
+    cr_assert_str_eq(r->contact->contact, "+8613800138000");
+    cr_assert_str_eq(r->contact->ticket_number, "A001");
+    hallbus__reply__free_unpacked(r, NULL);
+
+    rc.contact_ref = "ct-nonexistent";
+    r = handle_request(&req);
+    cr_assert_eq(r->code, HALLBUS__STATUS_CODE__NOT_FOUND);
+    hallbus__reply__free_unpacked(r, NULL);
 }

@@ -49,6 +49,8 @@ typedef struct {
     uint32_t heartbeat_ms;   /* default 1000 */
     uint32_t pub_hwm;        /* send high-water mark of event publishers; default 100000 */
     uint32_t journal_days;   /* how long hall-queue keeps its event journal; default 7 */
+    char *contact_secret;    /* shared with trusted notifiers so they may resolve contacts;
+                                NULL: no one may (at least 16 characters) */
 } hb_queue_conf_t;
 
 typedef struct {
