@@ -25,12 +25,17 @@
 
 #include <cyaml/cyaml.h>
 
+#include "config_audit.h"
+#include "config_display.h"
+#include "config_internal.h"
+#include "config_notifier.h"
 #include "config_locate.h"
 
-/* Room for the longest key path an error names: "windows[199].services[25]". */
-#define KEY_MAX 96
-
 /* ── the file as libcyaml loads it ── */
+
+const cyaml_schema_value_t hb_cfg_text_entry = {
+    CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 0, CYAML_UNLIMITED),
+};
 
 typedef struct {
     char *id;
@@ -72,16 +77,10 @@ typedef struct {
     unsigned windows_count;
     hb_endpoints_conf_t endpoints;
     raw_queue_t queue;
+    raw_display_t *display;
+    raw_audit_t *audit;
+    raw_notifier_t *notifier;
 } raw_config_t;
-
-#define REQUIRED CYAML_FLAG_DEFAULT
-#define OPTIONAL CYAML_FLAG_OPTIONAL
-#define TEXT(key, flags, type, member)                                                             \
-    CYAML_FIELD_STRING_PTR(key, flags, type, member, 0, CYAML_UNLIMITED)
-
-static const cyaml_schema_value_t text_entry = {
-    CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 0, CYAML_UNLIMITED),
-};
 
 static const cyaml_schema_field_t hall_fields[] = {
     TEXT("id", REQUIRED, raw_hall_t, id),
@@ -98,7 +97,7 @@ static const cyaml_schema_field_t service_fields[] = {
     TEXT("quota", OPTIONAL, raw_service_t, quota),
     TEXT("target_minutes", OPTIONAL, raw_service_t, target_minutes),
     CYAML_FIELD_SEQUENCE("materials", CYAML_FLAG_POINTER | OPTIONAL, raw_service_t, materials,
-                         &text_entry, 0, CYAML_UNLIMITED),
+                         &hb_cfg_text_entry, 0, CYAML_UNLIMITED),
     CYAML_FIELD_END,
 };
 
@@ -108,8 +107,8 @@ static const cyaml_schema_value_t service_entry = {
 
 static const cyaml_schema_field_t window_fields[] = {
     TEXT("number", REQUIRED, raw_window_t, number),
-    CYAML_FIELD_SEQUENCE("services", CYAML_FLAG_POINTER, raw_window_t, services, &text_entry, 1,
-                         26),
+    CYAML_FIELD_SEQUENCE("services", CYAML_FLAG_POINTER, raw_window_t, services, &hb_cfg_text_entry,
+                         1, 26),
     CYAML_FIELD_END,
 };
 
@@ -142,6 +141,9 @@ static const cyaml_schema_field_t config_fields[] = {
                          200),
     CYAML_FIELD_MAPPING("endpoints", REQUIRED, raw_config_t, endpoints, endpoint_fields),
     CYAML_FIELD_MAPPING("queue", OPTIONAL, raw_config_t, queue, queue_fields),
+    CYAML_FIELD_MAPPING_PTR("display", OPTIONAL, raw_config_t, display, hb_cfg_display_fields),
+    CYAML_FIELD_MAPPING_PTR("audit", OPTIONAL, raw_config_t, audit, hb_cfg_audit_fields),
+    CYAML_FIELD_MAPPING_PTR("notifier", OPTIONAL, raw_config_t, notifier, hb_cfg_notifier_fields),
     CYAML_FIELD_END,
 };
 
@@ -151,52 +153,31 @@ static const cyaml_schema_value_t config_schema = {
 
 /* ── the numbers: one row per option, with its bounds and default ── */
 
-typedef struct {
-    const char *key;
-    size_t text_at;  /* offset of the char * in the raw struct */
-    size_t value_at; /* offset of the uint32_t in the public struct */
-    uint32_t min;
-    uint32_t max;
-    uint32_t fallback; /* when the key is absent */
-} number_row_t;
-
-#define NUMBER(key, raw, conf, member, min, max, fallback)                                         \
-    {                                                                                              \
-        key, offsetof(raw, member), offsetof(conf, member), min, max, fallback                     \
-    }
-
-static const number_row_t service_numbers[] = {
+static const hb_cfg_number_row_t service_numbers[] = {
     NUMBER("quota", raw_service_t, hb_service_conf_t, quota, 0, 9999, 0),
     NUMBER("target_minutes", raw_service_t, hb_service_conf_t, target_minutes, 1, 600, 15),
 };
 
 /* "number" is required by the schema, so its fallback is never used. */
-static const number_row_t window_numbers[] = {
+static const hb_cfg_number_row_t window_numbers[] = {
     NUMBER("number", raw_window_t, hb_window_conf_t, number, 1, 9999, 0),
 };
 
-static const number_row_t queue_numbers[] = {
+static const hb_cfg_number_row_t queue_numbers[] = {
     NUMBER("recall_limit", raw_queue_t, hb_queue_conf_t, recall_limit, 0, 10, 3),
     NUMBER("heartbeat_ms", raw_queue_t, hb_queue_conf_t, heartbeat_ms, 100, 60000, 1000),
     NUMBER("pub_hwm", raw_queue_t, hb_queue_conf_t, pub_hwm, 1000, 10000000, 100000),
     NUMBER("journal_days", raw_queue_t, hb_queue_conf_t, journal_days, 1, 3650, 7),
 };
 
-#define ROWS(table) (table), (sizeof(table) / sizeof((table)[0]))
-
 #define ROLLOVER_DEFAULT (3 * 60)
 
 /* ── error reporting ── */
 
-typedef struct {
-    const char *file;
-    char *err; /* HB_CONFIG_ERR_MAX bytes */
-} report_t;
-
 /* snprintf for messages and key paths. Both are far shorter than their
  * buffers; one cut short would still name the right key, so truncation is
  * accepted here once rather than checked at every call. */
-__attribute__((format(printf, 3, 4))) static void say(char *buf, size_t size, const char *fmt, ...)
+void hb_cfg_say(char *buf, size_t size, const char *fmt, ...)
 {
     va_list args;
     va_start(args, fmt);
@@ -206,8 +187,7 @@ __attribute__((format(printf, 3, 4))) static void say(char *buf, size_t size, co
 
 /* Writes "FILE:LINE: KEY: reason" with the line where KEY is written
  * (or its nearest ancestor), and returns -1 for the caller to pass on. */
-__attribute__((format(printf, 3, 4))) static int fail(const report_t *report, const char *key,
-                                                      const char *fmt, ...)
+int hb_cfg_fail(const hb_cfg_report_t *report, const char *key, const char *fmt, ...)
 {
     char reason[HB_CONFIG_ERR_MAX];
     va_list args;
@@ -216,8 +196,8 @@ __attribute__((format(printf, 3, 4))) static int fail(const report_t *report, co
     va_end(args);
 
     unsigned line = hb_config_locate(report->file, key);
-    say(report->err, HB_CONFIG_ERR_MAX, "%s:%u: %s%s%s", report->file, line ? line : 1, key,
-        *key ? ": " : "", reason);
+    hb_cfg_say(report->err, HB_CONFIG_ERR_MAX, "%s:%u: %s%s%s", report->file, line ? line : 1, key,
+               *key ? ": " : "", reason);
     return -1;
 }
 
@@ -314,7 +294,7 @@ static const char *shape(const char *name)
     return "a single value";
 }
 
-static void explain_cyaml(const report_t *report, cyaml_err_t code, load_log_t *log)
+static void explain_cyaml(const hb_cfg_report_t *report, cyaml_err_t code, load_log_t *log)
 {
     char raw[512];
     frame_t frames[FRAMES_MAX];
@@ -370,10 +350,10 @@ static void explain_cyaml(const report_t *report, cyaml_err_t code, load_log_t *
     }
     if (repeated) {
         unsigned line = hb_config_locate_repeat(report->file, key);
-        say(report->err, HB_CONFIG_ERR_MAX, "%s:%u: %s: %s", report->file, line ? line : 1, key,
-            reason);
+        hb_cfg_say(report->err, HB_CONFIG_ERR_MAX, "%s:%u: %s: %s", report->file, line ? line : 1,
+                   key, reason);
     } else {
-        fail(report, key, "%s", reason);
+        hb_cfg_fail(report, key, "%s", reason);
     }
 }
 
@@ -398,23 +378,23 @@ static int parse_whole(const char *text, uint64_t *out)
     return 0;
 }
 
-static int read_numbers(const report_t *report, const char *where, const number_row_t *rows,
-                        size_t count, const void *raw, void *conf)
+int hb_cfg_read_numbers(const hb_cfg_report_t *report, const char *where,
+                        const hb_cfg_number_row_t *rows, size_t count, const void *raw, void *conf)
 {
     for (size_t i = 0; i < count; i++) {
-        const number_row_t *row = &rows[i];
+        const hb_cfg_number_row_t *row = &rows[i];
         const char *text = *(char *const *)((const char *)raw + row->text_at);
         uint32_t *value = (uint32_t *)((char *)conf + row->value_at);
         char key[KEY_MAX];
-        say(key, sizeof key, "%s.%s", where, row->key);
+        hb_cfg_say(key, sizeof key, "%s.%s", where, row->key);
 
         uint64_t number;
         if (!text)
             *value = row->fallback;
         else if (parse_whole(text, &number) != 0)
-            return fail(report, key, "\"%s\" is not a whole number", text);
+            return hb_cfg_fail(report, key, "\"%s\" is not a whole number", text);
         else if (number < row->min || number > row->max)
-            return fail(report, key, "%s is out of range %u..%u", text, row->min, row->max);
+            return hb_cfg_fail(report, key, "%s is out of range %u..%u", text, row->min, row->max);
         else
             *value = (uint32_t)number;
     }
@@ -423,25 +403,26 @@ static int read_numbers(const report_t *report, const char *where, const number_
 
 /* Required text is non-NULL (the schema says so); optional text may be
  * NULL; neither may be given as an empty string. */
-static int check_text(const report_t *report, const char *key, const char *text)
+int hb_cfg_check_text(const hb_cfg_report_t *report, const char *key, const char *text)
 {
     if (text && text[0] == '\0')
-        return fail(report, key, "must not be empty");
+        return hb_cfg_fail(report, key, "must not be empty");
     return 0;
 }
 
-static int check_endpoint(const report_t *report, const char *key, const char *text)
+int hb_cfg_check_endpoint(const hb_cfg_report_t *report, const char *key, const char *text)
 {
-    if (check_text(report, key, text) != 0)
+    if (hb_cfg_check_text(report, key, text) != 0)
         return -1;
     const char *sep = strstr(text, "://");
     if (!sep || sep == text || sep[3] == '\0')
-        return fail(report, key, "\"%s\" is not a ZeroMQ endpoint like tcp://127.0.0.1:5550", text);
+        return hb_cfg_fail(report, key, "\"%s\" is not a ZeroMQ endpoint like tcp://127.0.0.1:5550",
+                           text);
     return 0;
 }
 
 /* "HH:MM", 00:00..23:59, as minutes since midnight; -1 if malformed. */
-static int parse_clock(const char *text)
+int hb_cfg_parse_clock(const char *text)
 {
     if (strlen(text) != 5 || text[2] != ':')
         return -1;
@@ -474,51 +455,54 @@ static bool is_hall_id(const char *text)
 
 /* ── checks on each section; values are read into SELF, strings stay in RAW ── */
 
-static int check_hall(const report_t *report, const raw_hall_t *raw, hb_hall_conf_t *hall)
+static int check_hall(const hb_cfg_report_t *report, const raw_hall_t *raw, hb_hall_conf_t *hall)
 {
     if (!is_hall_id(raw->id))
-        return fail(report, "hall.id", "\"%s\" must be 1 to 32 of a-z, 0-9, _ and -", raw->id);
-    if (check_text(report, "hall.name", raw->name) != 0 ||
-        check_text(report, "hall.name_en", raw->name_en) != 0)
+        return hb_cfg_fail(report, "hall.id", "\"%s\" must be 1 to 32 of a-z, 0-9, _ and -",
+                           raw->id);
+    if (hb_cfg_check_text(report, "hall.name", raw->name) != 0 ||
+        hb_cfg_check_text(report, "hall.name_en", raw->name_en) != 0)
         return -1;
     hall->rollover_minute = ROLLOVER_DEFAULT;
     if (raw->rollover) {
-        int minute = parse_clock(raw->rollover);
+        int minute = hb_cfg_parse_clock(raw->rollover);
         if (minute < 0)
-            return fail(report, "hall.rollover", "\"%s\" is not a time of day HH:MM",
-                        raw->rollover);
+            return hb_cfg_fail(report, "hall.rollover", "\"%s\" is not a time of day HH:MM",
+                               raw->rollover);
         hall->rollover_minute = (uint32_t)minute;
     }
     return 0;
 }
 
-static int check_services(const report_t *report, const raw_config_t *raw, hb_config_t *self)
+static int check_services(const hb_cfg_report_t *report, const raw_config_t *raw, hb_config_t *self)
 {
     for (unsigned i = 0; i < raw->services_count; i++) {
         const raw_service_t *service = &raw->services[i];
         char where[KEY_MAX], key[KEY_MAX];
-        say(where, sizeof where, "services[%u]", i);
+        hb_cfg_say(where, sizeof where, "services[%u]", i);
 
-        say(key, sizeof key, "%s.prefix", where);
+        hb_cfg_say(key, sizeof key, "%s.prefix", where);
         const char *prefix = service->prefix;
         if (strlen(prefix) != 1 || prefix[0] < 'A' || prefix[0] > 'Z')
-            return fail(report, key, "\"%s\" must be one capital letter A-Z", prefix);
+            return hb_cfg_fail(report, key, "\"%s\" must be one capital letter A-Z", prefix);
         for (unsigned j = 0; j < i; j++)
             if (strcmp(raw->services[j].prefix, prefix) == 0)
-                return fail(report, key, "\"%s\" is already used by services[%u]", prefix, j);
+                return hb_cfg_fail(report, key, "\"%s\" is already used by services[%u]", prefix,
+                                   j);
 
-        say(key, sizeof key, "%s.name", where);
-        if (check_text(report, key, service->name) != 0)
+        hb_cfg_say(key, sizeof key, "%s.name", where);
+        if (hb_cfg_check_text(report, key, service->name) != 0)
             return -1;
-        say(key, sizeof key, "%s.name_en", where);
-        if (check_text(report, key, service->name_en) != 0)
+        hb_cfg_say(key, sizeof key, "%s.name_en", where);
+        if (hb_cfg_check_text(report, key, service->name_en) != 0)
             return -1;
         for (unsigned m = 0; m < service->materials_count; m++) {
-            say(key, sizeof key, "%s.materials[%u]", where, m);
-            if (check_text(report, key, service->materials[m]) != 0)
+            hb_cfg_say(key, sizeof key, "%s.materials[%u]", where, m);
+            if (hb_cfg_check_text(report, key, service->materials[m]) != 0)
                 return -1;
         }
-        if (read_numbers(report, where, ROWS(service_numbers), service, &self->services[i]) != 0)
+        if (hb_cfg_read_numbers(report, where, ROWS(service_numbers), service,
+                                &self->services[i]) != 0)
             return -1;
     }
     return 0;
@@ -532,62 +516,63 @@ static bool service_defined(const raw_config_t *raw, const char *prefix)
     return false;
 }
 
-static int check_windows(const report_t *report, const raw_config_t *raw, hb_config_t *self)
+static int check_windows(const hb_cfg_report_t *report, const raw_config_t *raw, hb_config_t *self)
 {
     for (unsigned i = 0; i < raw->windows_count; i++) {
         const raw_window_t *window = &raw->windows[i];
         char where[KEY_MAX], key[KEY_MAX];
-        say(where, sizeof where, "windows[%u]", i);
+        hb_cfg_say(where, sizeof where, "windows[%u]", i);
 
-        if (read_numbers(report, where, ROWS(window_numbers), window, &self->windows[i]) != 0)
+        if (hb_cfg_read_numbers(report, where, ROWS(window_numbers), window, &self->windows[i]) !=
+            0)
             return -1;
         uint32_t number = self->windows[i].number;
         for (unsigned j = 0; j < i; j++) {
             if (self->windows[j].number == number) {
-                say(key, sizeof key, "%s.number", where);
-                return fail(report, key, "%u is already used by windows[%u]", number, j);
+                hb_cfg_say(key, sizeof key, "%s.number", where);
+                return hb_cfg_fail(report, key, "%u is already used by windows[%u]", number, j);
             }
         }
 
         for (unsigned s = 0; s < window->services_count; s++) {
             const char *prefix = window->services[s];
-            say(key, sizeof key, "%s.services[%u]", where, s);
+            hb_cfg_say(key, sizeof key, "%s.services[%u]", where, s);
             if (!service_defined(raw, prefix))
-                return fail(report, key, "unknown service \"%s\"", prefix);
+                return hb_cfg_fail(report, key, "unknown service \"%s\"", prefix);
             for (unsigned t = 0; t < s; t++)
                 if (strcmp(window->services[t], prefix) == 0)
-                    return fail(report, key, "\"%s\" is already listed at %s.services[%u]", prefix,
-                                where, t);
+                    return hb_cfg_fail(report, key, "\"%s\" is already listed at %s.services[%u]",
+                                       prefix, where, t);
         }
     }
     return 0;
 }
 
-static int check_rest(const report_t *report, const raw_config_t *raw, hb_config_t *self)
+static int check_rest(const hb_cfg_report_t *report, const raw_config_t *raw, hb_config_t *self)
 {
-    if (check_endpoint(report, "endpoints.command", raw->endpoints.command) != 0 ||
-        check_endpoint(report, "endpoints.bus_pub", raw->endpoints.bus_pub) != 0 ||
-        check_endpoint(report, "endpoints.bus_sub", raw->endpoints.bus_sub) != 0 ||
-        check_text(report, "queue.db", raw->queue.queue_db) != 0 ||
-        check_text(report, "queue.contact_secret", raw->queue.contact_secret) != 0)
+    if (hb_cfg_check_endpoint(report, "endpoints.command", raw->endpoints.command) != 0 ||
+        hb_cfg_check_endpoint(report, "endpoints.bus_pub", raw->endpoints.bus_pub) != 0 ||
+        hb_cfg_check_endpoint(report, "endpoints.bus_sub", raw->endpoints.bus_sub) != 0 ||
+        hb_cfg_check_text(report, "queue.db", raw->queue.queue_db) != 0 ||
+        hb_cfg_check_text(report, "queue.contact_secret", raw->queue.contact_secret) != 0)
         return -1;
     if (raw->queue.contact_secret && strlen(raw->queue.contact_secret) < 16) {
-        fail(report, "queue.contact_secret", "is shorter than 16 characters");
+        hb_cfg_fail(report, "queue.contact_secret", "is shorter than 16 characters");
         return -1;
     }
-    return read_numbers(report, "queue", ROWS(queue_numbers), &raw->queue, &self->queue);
+    return hb_cfg_read_numbers(report, "queue", ROWS(queue_numbers), &raw->queue, &self->queue);
 }
 
 /* ── building the public config ── */
 
-static char *take(char **slot)
+char *hb_cfg_take(char **slot)
 {
     char *value = *slot;
     *slot = NULL;
     return value;
 }
 
-static char **take_list(char ***slot)
+char **hb_cfg_take_list(char ***slot)
 {
     char **value = *slot;
     *slot = NULL;
@@ -598,22 +583,22 @@ static char **take_list(char ***slot)
  * cyaml_free() only frees what was not taken. Cannot fail. */
 static void adopt(hb_config_t *self, raw_config_t *raw)
 {
-    self->hall.id = take(&raw->hall.id);
-    self->hall.name = take(&raw->hall.name);
-    self->hall.name_en = take(&raw->hall.name_en);
+    self->hall.id = hb_cfg_take(&raw->hall.id);
+    self->hall.name = hb_cfg_take(&raw->hall.name);
+    self->hall.name_en = hb_cfg_take(&raw->hall.name_en);
 
     for (unsigned i = 0; i < raw->services_count; i++) {
         raw_service_t *from = &raw->services[i];
         hb_service_conf_t *to = &self->services[i];
-        to->prefix = take(&from->prefix);
-        to->name = take(&from->name);
-        to->name_en = take(&from->name_en);
-        to->materials = take_list(&from->materials);
+        to->prefix = hb_cfg_take(&from->prefix);
+        to->name = hb_cfg_take(&from->name);
+        to->name_en = hb_cfg_take(&from->name_en);
+        to->materials = hb_cfg_take_list(&from->materials);
         to->materials_count = from->materials_count;
         from->materials_count = 0;
     }
     for (unsigned i = 0; i < raw->windows_count; i++) {
-        self->windows[i].services = take_list(&raw->windows[i].services);
+        self->windows[i].services = hb_cfg_take_list(&raw->windows[i].services);
         self->windows[i].services_count = raw->windows[i].services_count;
         raw->windows[i].services_count = 0;
     }
@@ -621,9 +606,9 @@ static void adopt(hb_config_t *self, raw_config_t *raw)
     self->endpoints = raw->endpoints;
     raw->endpoints = (hb_endpoints_conf_t){0};
     if (raw->queue.queue_db)
-        self->queue.queue_db = take(&raw->queue.queue_db);
+        self->queue.queue_db = hb_cfg_take(&raw->queue.queue_db);
     if (raw->queue.contact_secret)
-        self->queue.contact_secret = take(&raw->queue.contact_secret);
+        self->queue.contact_secret = hb_cfg_take(&raw->queue.contact_secret);
 }
 
 /* libcyaml's allocations end up in hb_config_t and are freed with free();
@@ -637,7 +622,7 @@ static void *load_memory(void *ctx, void *ptr, size_t size)
     return realloc(ptr, size);
 }
 
-static hb_config_t *build(const report_t *report, raw_config_t *raw)
+static hb_config_t *build(const hb_cfg_report_t *report, raw_config_t *raw)
 {
     hb_config_t *self = calloc(1, sizeof *self);
     if (!self)
@@ -652,7 +637,10 @@ static hb_config_t *build(const report_t *report, raw_config_t *raw)
 
     if (check_hall(report, &raw->hall, &self->hall) != 0 ||
         check_services(report, raw, self) != 0 || check_windows(report, raw, self) != 0 ||
-        check_rest(report, raw, self) != 0) {
+        check_rest(report, raw, self) != 0 ||
+        hb_cfg_display_build(report, raw->display, self) != 0 ||
+        hb_cfg_audit_build(report, raw->audit, self) != 0 ||
+        hb_cfg_notifier_build(report, raw->notifier, self) != 0) {
         hb_config_destroy(&self);
         return NULL;
     }
@@ -669,7 +657,7 @@ static hb_config_t *build(const report_t *report, raw_config_t *raw)
 
 out_of_memory:
     hb_config_destroy(&self);
-    say(report->err, HB_CONFIG_ERR_MAX, "%s: out of memory", report->file);
+    hb_cfg_say(report->err, HB_CONFIG_ERR_MAX, "%s: out of memory", report->file);
     return NULL;
 }
 
@@ -677,18 +665,18 @@ hb_config_t *hb_config_load(const char *path, char err[HB_CONFIG_ERR_MAX])
 {
     assert(path);
     char scratch[HB_CONFIG_ERR_MAX];
-    report_t report = {.file = path, .err = err ? err : scratch};
+    hb_cfg_report_t report = {.file = path, .err = err ? err : scratch};
     report.err[0] = '\0';
 
     unsigned line = 0;
     char problem[256];
     int rc = hb_config_check_yaml(path, &line, problem, sizeof problem);
     if (rc == -1) {
-        say(report.err, HB_CONFIG_ERR_MAX, "%s: cannot open: %s", path, strerror(errno));
+        hb_cfg_say(report.err, HB_CONFIG_ERR_MAX, "%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
     if (rc == -2) {
-        say(report.err, HB_CONFIG_ERR_MAX, "%s:%u: not valid YAML: %s", path, line, problem);
+        hb_cfg_say(report.err, HB_CONFIG_ERR_MAX, "%s:%u: not valid YAML: %s", path, line, problem);
         return NULL;
     }
 
@@ -703,7 +691,7 @@ hb_config_t *hb_config_load(const char *path, char err[HB_CONFIG_ERR_MAX])
     cyaml_data_t *data = NULL;
     cyaml_err_t code = cyaml_load_file(path, &cyaml, &config_schema, &data, NULL);
     if (code == CYAML_ERR_FILE_OPEN) {
-        say(report.err, HB_CONFIG_ERR_MAX, "%s: cannot open: %s", path, strerror(errno));
+        hb_cfg_say(report.err, HB_CONFIG_ERR_MAX, "%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
     if (code != CYAML_OK) {
@@ -713,7 +701,7 @@ hb_config_t *hb_config_load(const char *path, char err[HB_CONFIG_ERR_MAX])
     /* An empty file loads as "nothing" rather than failing. */
     raw_config_t *raw = data;
     if (!raw) {
-        fail(&report, "hall", "missing");
+        hb_cfg_fail(&report, "hall", "missing");
         return NULL;
     }
 
@@ -755,6 +743,9 @@ void hb_config_destroy(hb_config_t **self_p)
     free(self->endpoints.bus_sub);
     free(self->queue.queue_db);
     free(self->queue.contact_secret);
+    hb_cfg_display_free(&self->display);
+    hb_cfg_audit_free(&self->audit);
+    hb_cfg_notifier_free(&self->notifier);
     free(self->path);
     free(self);
     *self_p = NULL;

@@ -446,3 +446,24 @@ Test(config, a_null_error_buffer_is_allowed)
 {
     cr_assert_null(hb_config_load("/nonexistent/hall.yaml", NULL));
 }
+
+Test(config, a_daemons_section_is_read_and_its_defaults_apply_when_absent)
+{
+    hb_config_t *config = load_edited("queue:\n", "display:\n  http: \"0.0.0.0:9090\"\nqueue:\n");
+    cr_assert_not_null(config, "%s", err);
+    cr_assert_str_eq(config->display.http, "0.0.0.0:9090");
+    cr_assert_str_eq(config->audit.db, "var/audit.db", "absent section: defaults");
+    cr_assert_str_eq(config->notifier.db, "var/notifier.db");
+    hb_config_destroy(&config);
+}
+
+Test(config, an_unknown_key_in_a_daemons_section_is_refused_with_its_line)
+{
+    refuse_edit("queue:\n", "audit:\n  db: \"a.db\"\n  colour: blue\nqueue:\n", ":24: audit.colour");
+}
+
+Test(config, contact_secret_must_be_long_enough)
+{
+    refuse_edit("  heartbeat_ms: 500\n", "  contact_secret: short\n",
+                ":23: queue.contact_secret: is shorter than 16 characters");
+}

@@ -11,28 +11,32 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hallbus/config_audit.h"
+#include "hallbus/config_display.h"
+#include "hallbus/config_notifier.h"
+
 #define HB_CONFIG_ERR_MAX 512
 
 typedef struct {
-    char *prefix;         /* one capital letter, unique in the hall: "A" */
-    char *name;           /* "Social security" */
-    char *name_en;        /* optional English name; NULL if absent */
-    uint32_t quota;       /* tickets per business day; 0 = no limit */
+    char *prefix;            /* one capital letter, unique in the hall: "A" */
+    char *name;              /* "Social security" */
+    char *name_en;           /* optional English name; NULL if absent */
+    uint32_t quota;          /* tickets per business day; 0 = no limit */
     uint32_t target_minutes; /* target service time (限时办结); default 15 */
-    char **materials;     /* required materials, for the one-time notice */
+    char **materials;        /* required materials, for the one-time notice */
     unsigned materials_count;
 } hb_service_conf_t;
 
 typedef struct {
-    uint32_t number;      /* window number shown to citizens, unique, >= 1 */
-    char **services;      /* service prefixes, in calling order */
+    uint32_t number; /* window number shown to citizens, unique, >= 1 */
+    char **services; /* service prefixes, in calling order */
     unsigned services_count;
 } hb_window_conf_t;
 
 typedef struct {
-    char *id;             /* short hall id used in topics: [a-z0-9_-]{1,32} */
+    char *id; /* short hall id used in topics: [a-z0-9_-]{1,32} */
     char *name;
-    char *name_en;        /* optional */
+    char *name_en;            /* optional */
     uint32_t rollover_minute; /* minute of the local day the business day
                                  starts, from "HH:MM" (default "03:00") */
 } hb_hall_conf_t;
@@ -44,17 +48,17 @@ typedef struct {
 } hb_endpoints_conf_t;
 
 typedef struct {
-    char *queue_db;          /* SQLite file of hall-queue */
-    uint32_t recall_limit;   /* recalls allowed before only no-show is left; default 3 */
-    uint32_t heartbeat_ms;   /* default 1000 */
-    uint32_t pub_hwm;        /* send high-water mark of event publishers; default 100000 */
-    uint32_t journal_days;   /* how long hall-queue keeps its event journal; default 7 */
-    char *contact_secret;    /* shared with trusted notifiers so they may resolve contacts;
-                                NULL: no one may (at least 16 characters) */
+    char *queue_db;        /* SQLite file of hall-queue */
+    uint32_t recall_limit; /* recalls allowed before only no-show is left; default 3 */
+    uint32_t heartbeat_ms; /* default 1000 */
+    uint32_t pub_hwm;      /* send high-water mark of event publishers; default 100000 */
+    uint32_t journal_days; /* how long hall-queue keeps its event journal; default 7 */
+    char *contact_secret;  /* shared with trusted notifiers so they may resolve contacts;
+                              NULL: no one may (at least 16 characters) */
 } hb_queue_conf_t;
 
 typedef struct {
-    char *path;              /* the file it was loaded from (owned) */
+    char *path; /* the file it was loaded from (owned) */
     hb_hall_conf_t hall;
     hb_service_conf_t *services;
     unsigned services_count;
@@ -62,6 +66,9 @@ typedef struct {
     unsigned windows_count;
     hb_endpoints_conf_t endpoints;
     hb_queue_conf_t queue;
+    hb_display_conf_t display;   /* config_display.h */
+    hb_audit_conf_t audit;       /* config_audit.h */
+    hb_notifier_conf_t notifier; /* config_notifier.h */
 } hb_config_t;
 
 /* Loads and validates PATH. Returns a config the caller owns (free with
