@@ -14,7 +14,14 @@ PACKAGES=(
   libjansson-dev                    # JSON for scripts and browsers
   uthash-dev                        # hash tables
   libcriterion-dev                  # tests
+  libsodium-dev                     # SHA-256 chains and HMAC signatures
+  libcurl4-openssl-dev              # webhooks and SMS gateways, on the libuv loop
+  libh2o-dev                        # HTTP for the boards (h2o's libuv backend)
+  chromium                          # the browser test of the boards
 )
+# the browser test drives Chromium with playwright-core from npm; a machine
+# with its own Node.js (and npm) keeps it
+command -v npm >/dev/null || PACKAGES+=(nodejs npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
