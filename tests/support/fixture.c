@@ -126,11 +126,12 @@ int hb_fixture_start(hb_fixture_t *fx, const hb_fixture_opts_t *opts)
     fprintf(f,
             "hall:\n  id: t1\n  name: Test hall\n%s"
             "endpoints:\n  command: \"%s\"\n  bus_pub: \"%s\"\n  bus_sub: \"%s\"\n"
-            "queue:\n  db: \"%s\"\n  heartbeat_ms: %u\n%s",
+            "queue:\n  db: \"%s\"\n  heartbeat_ms: %u\n%s%s",
             opts && opts->services_windows_yaml ? opts->services_windows_yaml : DEFAULT_HALL,
             fx->cmd_ep, fx->pub_ep, fx->sub_ep, fx->db,
             opts && opts->heartbeat_ms ? opts->heartbeat_ms : 100,
-            opts && opts->queue_yaml ? opts->queue_yaml : "");
+            opts && opts->queue_yaml ? opts->queue_yaml : "",
+            opts && opts->extra_yaml ? opts->extra_yaml : "");
     fclose(f);
     fx->ctx = zmq_ctx_new();
     if (hb_fixture_start_bus(fx) != 0 || hb_fixture_start_queue(fx) != 0)

@@ -28,6 +28,7 @@ typedef struct {
     const char *services_windows_yaml;
     const char *queue_yaml; /* extra lines under "queue:" (indented two spaces) */
     unsigned heartbeat_ms;  /* default 100 */
+    const char *extra_yaml; /* more top-level sections (display:, audit:, ...), appended */
 } hb_fixture_opts_t;
 
 /* Makes the directory and hall file and starts bus and queue; waits until
