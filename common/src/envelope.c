@@ -75,6 +75,20 @@ const char *hb_event_kind(const Hallbus__Envelope *env)
         return "window.resumed";
     case HALLBUS__ENVELOPE__EVENT_WINDOW_CLOSED:
         return "window.closed";
+    case HALLBUS__ENVELOPE__EVENT_SERVICE_OVERTIME:
+        return "ticket.overtime";
+    case HALLBUS__ENVELOPE__EVENT_APPOINTMENT_BOOKED:
+        return "appointment.booked";
+    case HALLBUS__ENVELOPE__EVENT_APPOINTMENT_CANCELLED:
+        return "appointment.cancelled";
+    case HALLBUS__ENVELOPE__EVENT_APPOINTMENT_CHECKED_IN:
+        return "appointment.checked_in";
+    case HALLBUS__ENVELOPE__EVENT_APPOINTMENT_LAPSED:
+        return "appointment.lapsed";
+    case HALLBUS__ENVELOPE__EVENT_COMPLAINT_FILED:
+        return "complaint.filed";
+    case HALLBUS__ENVELOPE__EVENT_COMPLAINT_UPDATED:
+        return "complaint.updated";
     case HALLBUS__ENVELOPE__EVENT_DAILY_RESET:
         return "day.reset";
     case HALLBUS__ENVELOPE__EVENT_HEARTBEAT:
@@ -125,6 +139,24 @@ const char *hb_command_name(const Hallbus__Request *req)
         return "snapshot";
     case HALLBUS__REQUEST__COMMAND_GET_TICKET:
         return "ticket";
+    case HALLBUS__REQUEST__COMMAND_CALL_TICKET:
+        return "call-ticket";
+    case HALLBUS__REQUEST__COMMAND_REPORT_OVERTIME:
+        return "report-overtime";
+    case HALLBUS__REQUEST__COMMAND_BOOK_APPOINTMENT:
+        return "book";
+    case HALLBUS__REQUEST__COMMAND_CANCEL_APPOINTMENT:
+        return "cancel";
+    case HALLBUS__REQUEST__COMMAND_CHECK_IN:
+        return "check-in";
+    case HALLBUS__REQUEST__COMMAND_FILE_COMPLAINT:
+        return "complain";
+    case HALLBUS__REQUEST__COMMAND_UPDATE_COMPLAINT:
+        return "complaint-update";
+    case HALLBUS__REQUEST__COMMAND_LIST_APPOINTMENTS:
+        return "appointments";
+    case HALLBUS__REQUEST__COMMAND_LIST_COMPLAINTS:
+        return "complaints";
     case HALLBUS__REQUEST__COMMAND_FETCH_EVENTS:
         return "fetch-events";
     case HALLBUS__REQUEST__COMMAND_RESOLVE_CONTACT:
