@@ -26,6 +26,7 @@
 #include <cyaml/cyaml.h>
 
 #include "config_audit.h"
+#include "config_counter.h"
 #include "config_display.h"
 #include "config_internal.h"
 #include "config_notifier.h"
@@ -78,6 +79,7 @@ typedef struct {
     hb_endpoints_conf_t endpoints;
     raw_queue_t queue;
     raw_display_t *display;
+    raw_counter_t *counter;
     raw_audit_t *audit;
     raw_notifier_t *notifier;
 } raw_config_t;
@@ -142,6 +144,7 @@ static const cyaml_schema_field_t config_fields[] = {
     CYAML_FIELD_MAPPING("endpoints", REQUIRED, raw_config_t, endpoints, endpoint_fields),
     CYAML_FIELD_MAPPING("queue", OPTIONAL, raw_config_t, queue, queue_fields),
     CYAML_FIELD_MAPPING_PTR("display", OPTIONAL, raw_config_t, display, hb_cfg_display_fields),
+    CYAML_FIELD_MAPPING_PTR("counter", OPTIONAL, raw_config_t, counter, hb_cfg_counter_fields),
     CYAML_FIELD_MAPPING_PTR("audit", OPTIONAL, raw_config_t, audit, hb_cfg_audit_fields),
     CYAML_FIELD_MAPPING_PTR("notifier", OPTIONAL, raw_config_t, notifier, hb_cfg_notifier_fields),
     CYAML_FIELD_END,
@@ -639,6 +642,7 @@ static hb_config_t *build(const hb_cfg_report_t *report, raw_config_t *raw)
         check_services(report, raw, self) != 0 || check_windows(report, raw, self) != 0 ||
         check_rest(report, raw, self) != 0 ||
         hb_cfg_display_build(report, raw->display, self) != 0 ||
+        hb_cfg_counter_build(report, raw->counter, self) != 0 ||
         hb_cfg_audit_build(report, raw->audit, self) != 0 ||
         hb_cfg_notifier_build(report, raw->notifier, self) != 0) {
         hb_config_destroy(&self);
@@ -744,6 +748,7 @@ void hb_config_destroy(hb_config_t **self_p)
     free(self->queue.queue_db);
     free(self->queue.contact_secret);
     hb_cfg_display_free(&self->display);
+    hb_cfg_counter_free(&self->counter);
     hb_cfg_audit_free(&self->audit);
     hb_cfg_notifier_free(&self->notifier);
     free(self->path);

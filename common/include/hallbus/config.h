@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "hallbus/config_audit.h"
+#include "hallbus/config_counter.h"
 #include "hallbus/config_display.h"
 #include "hallbus/config_notifier.h"
 
@@ -67,6 +68,7 @@ typedef struct {
     hb_endpoints_conf_t endpoints;
     hb_queue_conf_t queue;
     hb_display_conf_t display;   /* config_display.h */
+    hb_counter_conf_t counter;   /* config_counter.h */
     hb_audit_conf_t audit;       /* config_audit.h */
     hb_notifier_conf_t notifier; /* config_notifier.h */
 } hb_config_t;

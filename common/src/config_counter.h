@@ -1,0 +1,17 @@
+/* Loading the "counter:" section (see config_internal.h). */
+#ifndef HALLBUS_CONFIG_COUNTER_INTERNAL_H
+#define HALLBUS_CONFIG_COUNTER_INTERNAL_H
+
+#include "config_internal.h"
+
+typedef struct {
+    char *endpoint;
+} raw_counter_t;
+
+extern const cyaml_schema_field_t hb_cfg_counter_fields[];
+
+/* RAW is NULL when the section is absent: every default applies. */
+int hb_cfg_counter_build(const hb_cfg_report_t *report, raw_counter_t *raw, hb_config_t *config);
+void hb_cfg_counter_free(hb_counter_conf_t *conf);
+
+#endif
