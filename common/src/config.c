@@ -28,6 +28,7 @@
 #include "config_audit.h"
 #include "config_counter.h"
 #include "config_display.h"
+#include "config_hours.h"
 #include "config_internal.h"
 #include "config_notifier.h"
 #include "config_locate.h"
@@ -43,7 +44,15 @@ typedef struct {
     char *name;
     char *name_en;
     char *rollover;
+    char *address;
 } raw_hall_t;
+
+typedef struct {
+    char *slot_minutes;
+    char *capacity;
+    char *checkin_before_minutes;
+    char *checkin_after_minutes;
+} raw_appointments_t;
 
 typedef struct {
     char *prefix;
@@ -53,12 +62,16 @@ typedef struct {
     char *target_minutes;
     char **materials;
     unsigned materials_count;
+    raw_appointments_t *appointments;
 } raw_service_t;
 
 typedef struct {
     char *number;
     char **services;
     unsigned services_count;
+    char *policy;
+    char **weights;
+    unsigned weights_count;
 } raw_window_t;
 
 typedef struct {
@@ -68,6 +81,8 @@ typedef struct {
     char *pub_hwm;
     char *journal_days;
     char *contact_secret;
+    char *requeue_minutes;
+    char *requeue_after;
 } raw_queue_t;
 
 typedef struct {
@@ -78,6 +93,7 @@ typedef struct {
     unsigned windows_count;
     hb_endpoints_conf_t endpoints;
     raw_queue_t queue;
+    raw_hours_t *hours;
     raw_display_t *display;
     raw_counter_t *counter;
     raw_audit_t *audit;
@@ -89,6 +105,15 @@ static const cyaml_schema_field_t hall_fields[] = {
     TEXT("name", REQUIRED, raw_hall_t, name),
     TEXT("name_en", OPTIONAL, raw_hall_t, name_en),
     TEXT("rollover", OPTIONAL, raw_hall_t, rollover),
+    TEXT("address", OPTIONAL, raw_hall_t, address),
+    CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t appointment_fields[] = {
+    TEXT("slot_minutes", OPTIONAL, raw_appointments_t, slot_minutes),
+    TEXT("capacity", OPTIONAL, raw_appointments_t, capacity),
+    TEXT("checkin_before_minutes", OPTIONAL, raw_appointments_t, checkin_before_minutes),
+    TEXT("checkin_after_minutes", OPTIONAL, raw_appointments_t, checkin_after_minutes),
     CYAML_FIELD_END,
 };
 
@@ -100,6 +125,8 @@ static const cyaml_schema_field_t service_fields[] = {
     TEXT("target_minutes", OPTIONAL, raw_service_t, target_minutes),
     CYAML_FIELD_SEQUENCE("materials", CYAML_FLAG_POINTER | OPTIONAL, raw_service_t, materials,
                          &hb_cfg_text_entry, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_MAPPING_PTR("appointments", OPTIONAL, raw_service_t, appointments,
+                            appointment_fields),
     CYAML_FIELD_END,
 };
 
@@ -111,6 +138,9 @@ static const cyaml_schema_field_t window_fields[] = {
     TEXT("number", REQUIRED, raw_window_t, number),
     CYAML_FIELD_SEQUENCE("services", CYAML_FLAG_POINTER, raw_window_t, services, &hb_cfg_text_entry,
                          1, 26),
+    TEXT("policy", OPTIONAL, raw_window_t, policy),
+    CYAML_FIELD_SEQUENCE("weights", CYAML_FLAG_POINTER | OPTIONAL, raw_window_t, weights,
+                         &hb_cfg_text_entry, 1, 26),
     CYAML_FIELD_END,
 };
 
@@ -132,6 +162,8 @@ static const cyaml_schema_field_t queue_fields[] = {
     TEXT("pub_hwm", OPTIONAL, raw_queue_t, pub_hwm),
     TEXT("journal_days", OPTIONAL, raw_queue_t, journal_days),
     TEXT("contact_secret", OPTIONAL, raw_queue_t, contact_secret),
+    TEXT("requeue_minutes", OPTIONAL, raw_queue_t, requeue_minutes),
+    TEXT("requeue_after", OPTIONAL, raw_queue_t, requeue_after),
     CYAML_FIELD_END,
 };
 
@@ -143,6 +175,7 @@ static const cyaml_schema_field_t config_fields[] = {
                          200),
     CYAML_FIELD_MAPPING("endpoints", REQUIRED, raw_config_t, endpoints, endpoint_fields),
     CYAML_FIELD_MAPPING("queue", OPTIONAL, raw_config_t, queue, queue_fields),
+    CYAML_FIELD_MAPPING_PTR("hours", OPTIONAL, raw_config_t, hours, hb_cfg_hours_fields),
     CYAML_FIELD_MAPPING_PTR("display", OPTIONAL, raw_config_t, display, hb_cfg_display_fields),
     CYAML_FIELD_MAPPING_PTR("counter", OPTIONAL, raw_config_t, counter, hb_cfg_counter_fields),
     CYAML_FIELD_MAPPING_PTR("audit", OPTIONAL, raw_config_t, audit, hb_cfg_audit_fields),
@@ -162,6 +195,15 @@ static const hb_cfg_number_row_t service_numbers[] = {
 };
 
 /* "number" is required by the schema, so its fallback is never used. */
+static const hb_cfg_number_row_t appointment_numbers[] = {
+    NUMBER("slot_minutes", raw_appointments_t, hb_appointments_conf_t, slot_minutes, 5, 240, 30),
+    NUMBER("capacity", raw_appointments_t, hb_appointments_conf_t, capacity, 1, 1000, 4),
+    NUMBER("checkin_before_minutes", raw_appointments_t, hb_appointments_conf_t,
+           checkin_before_minutes, 0, 240, 30),
+    NUMBER("checkin_after_minutes", raw_appointments_t, hb_appointments_conf_t,
+           checkin_after_minutes, 0, 240, 15),
+};
+
 static const hb_cfg_number_row_t window_numbers[] = {
     NUMBER("number", raw_window_t, hb_window_conf_t, number, 1, 9999, 0),
 };
@@ -171,6 +213,8 @@ static const hb_cfg_number_row_t queue_numbers[] = {
     NUMBER("heartbeat_ms", raw_queue_t, hb_queue_conf_t, heartbeat_ms, 100, 60000, 1000),
     NUMBER("pub_hwm", raw_queue_t, hb_queue_conf_t, pub_hwm, 1000, 10000000, 100000),
     NUMBER("journal_days", raw_queue_t, hb_queue_conf_t, journal_days, 1, 3650, 7),
+    NUMBER("requeue_minutes", raw_queue_t, hb_queue_conf_t, requeue_minutes, 1, 1440, 30),
+    NUMBER("requeue_after", raw_queue_t, hb_queue_conf_t, requeue_after, 0, 1000, 0),
 };
 
 #define ROLLOVER_DEFAULT (3 * 60)
@@ -464,7 +508,8 @@ static int check_hall(const hb_cfg_report_t *report, const raw_hall_t *raw, hb_h
         return hb_cfg_fail(report, "hall.id", "\"%s\" must be 1 to 32 of a-z, 0-9, _ and -",
                            raw->id);
     if (hb_cfg_check_text(report, "hall.name", raw->name) != 0 ||
-        hb_cfg_check_text(report, "hall.name_en", raw->name_en) != 0)
+        hb_cfg_check_text(report, "hall.name_en", raw->name_en) != 0 ||
+        hb_cfg_check_text(report, "hall.address", raw->address) != 0)
         return -1;
     hall->rollover_minute = ROLLOVER_DEFAULT;
     if (raw->rollover) {
@@ -507,6 +552,13 @@ static int check_services(const hb_cfg_report_t *report, const raw_config_t *raw
         if (hb_cfg_read_numbers(report, where, ROWS(service_numbers), service,
                                 &self->services[i]) != 0)
             return -1;
+        if (service->appointments) {
+            hb_cfg_say(key, sizeof key, "%s.appointments", where);
+            self->services[i].appointments.enabled = true;
+            if (hb_cfg_read_numbers(report, key, ROWS(appointment_numbers), service->appointments,
+                                    &self->services[i].appointments) != 0)
+                return -1;
+        }
     }
     return 0;
 }
@@ -517,6 +569,57 @@ static bool service_defined(const raw_config_t *raw, const char *prefix)
         if (strcmp(raw->services[i].prefix, prefix) == 0)
             return true;
     return false;
+}
+
+/* "ordered", "weighted" (with weights "A:3", "B:1" for each of its services)
+ * or "longest-wait" (the default). */
+static int check_policy(const hb_cfg_report_t *report, const char *where, const raw_window_t *raw,
+                        hb_window_conf_t *window)
+{
+    char key[KEY_MAX];
+    hb_cfg_say(key, sizeof key, "%s.policy", where);
+    if (!raw->policy || strcmp(raw->policy, "longest-wait") == 0)
+        window->policy = HB_POLICY_LONGEST_WAIT;
+    else if (strcmp(raw->policy, "ordered") == 0)
+        window->policy = HB_POLICY_ORDERED;
+    else if (strcmp(raw->policy, "weighted") == 0)
+        window->policy = HB_POLICY_WEIGHTED;
+    else
+        return hb_cfg_fail(report, key, "\"%s\" is not a policy: ordered, weighted or longest-wait",
+                           raw->policy);
+    window->weights = calloc(raw->services_count, sizeof *window->weights);
+    if (!window->weights)
+        return hb_cfg_fail(report, key, "out of memory");
+    for (unsigned s = 0; s < raw->services_count; s++)
+        window->weights[s] = 1;
+    if (raw->weights_count && window->policy != HB_POLICY_WEIGHTED) {
+        hb_cfg_say(key, sizeof key, "%s.weights", where);
+        return hb_cfg_fail(report, key, "weights need policy: weighted");
+    }
+    for (unsigned w = 0; w < raw->weights_count; w++) {
+        hb_cfg_say(key, sizeof key, "%s.weights[%u]", where, w);
+        char prefix[8];
+        unsigned weight;
+        char tail;
+        if (sscanf(raw->weights[w], "%7[A-Z]:%u%c", prefix, &weight, &tail) != 2 ||
+            strlen(prefix) != 1 || weight < 1 || weight > 100)
+            return hb_cfg_fail(report, key,
+                               "\"%s\" is not SERVICE:WEIGHT with a weight of 1..100, like \"A:3\"",
+                               raw->weights[w]);
+        unsigned found = raw->services_count;
+        for (unsigned s = 0; s < raw->services_count; s++)
+            if (strcmp(raw->services[s], prefix) == 0)
+                found = s;
+        if (found == raw->services_count)
+            return hb_cfg_fail(report, key, "service \"%s\" is not among this window's services",
+                               prefix);
+        window->weights[found] = weight;
+    }
+    if (window->policy == HB_POLICY_WEIGHTED && raw->weights_count == 0) {
+        hb_cfg_say(key, sizeof key, "%s.weights", where);
+        return hb_cfg_fail(report, key, "missing: a weighted window needs its weights");
+    }
+    return 0;
 }
 
 static int check_windows(const hb_cfg_report_t *report, const raw_config_t *raw, hb_config_t *self)
@@ -547,6 +650,8 @@ static int check_windows(const hb_cfg_report_t *report, const raw_config_t *raw,
                     return hb_cfg_fail(report, key, "\"%s\" is already listed at %s.services[%u]",
                                        prefix, where, t);
         }
+        if (check_policy(report, where, window, &self->windows[i]) != 0)
+            return -1;
     }
     return 0;
 }
@@ -589,6 +694,7 @@ static void adopt(hb_config_t *self, raw_config_t *raw)
     self->hall.id = hb_cfg_take(&raw->hall.id);
     self->hall.name = hb_cfg_take(&raw->hall.name);
     self->hall.name_en = hb_cfg_take(&raw->hall.name_en);
+    self->hall.address = hb_cfg_take(&raw->hall.address);
 
     for (unsigned i = 0; i < raw->services_count; i++) {
         raw_service_t *from = &raw->services[i];
@@ -640,7 +746,7 @@ static hb_config_t *build(const hb_cfg_report_t *report, raw_config_t *raw)
 
     if (check_hall(report, &raw->hall, &self->hall) != 0 ||
         check_services(report, raw, self) != 0 || check_windows(report, raw, self) != 0 ||
-        check_rest(report, raw, self) != 0 ||
+        check_rest(report, raw, self) != 0 || hb_cfg_hours_build(report, raw->hours, self) != 0 ||
         hb_cfg_display_build(report, raw->display, self) != 0 ||
         hb_cfg_counter_build(report, raw->counter, self) != 0 ||
         hb_cfg_audit_build(report, raw->audit, self) != 0 ||
@@ -735,18 +841,22 @@ void hb_config_destroy(hb_config_t **self_p)
         free_strings(service->materials, service->materials_count);
     }
     free(self->services);
-    for (unsigned i = 0; i < self->windows_count; i++)
+    for (unsigned i = 0; i < self->windows_count; i++) {
         free_strings(self->windows[i].services, self->windows[i].services_count);
+        free(self->windows[i].weights);
+    }
     free(self->windows);
 
     free(self->hall.id);
     free(self->hall.name);
     free(self->hall.name_en);
+    free(self->hall.address);
     free(self->endpoints.command);
     free(self->endpoints.bus_pub);
     free(self->endpoints.bus_sub);
     free(self->queue.queue_db);
     free(self->queue.contact_secret);
+    hb_cfg_hours_free(&self->hours);
     hb_cfg_display_free(&self->display);
     hb_cfg_counter_free(&self->counter);
     hb_cfg_audit_free(&self->audit);

@@ -38,7 +38,66 @@ typedef struct {
     ProtobufCBinaryData *envelopes;
     Hallbus__Contact contact;
     bool has_batch, has_contact;
+    Hallbus__Appointment *appointment;      /* owned */
+    Hallbus__Complaint *complaint;          /* owned */
+    Hallbus__AppointmentList *appointments; /* owned */
+    Hallbus__ComplaintList *complaints;     /* owned */
+    ticket_t *checked_in;
 } outcome_t;
+
+/* The window a command acts at, or 0 for commands that are not a window's. */
+static uint32_t window_of(const Hallbus__Request *req)
+{
+    switch (req->command_case) {
+    case HALLBUS__REQUEST__COMMAND_OPEN_WINDOW:
+        return req->open_window->window;
+    case HALLBUS__REQUEST__COMMAND_PAUSE_WINDOW:
+        return req->pause_window->window;
+    case HALLBUS__REQUEST__COMMAND_RESUME_WINDOW:
+        return req->resume_window->window;
+    case HALLBUS__REQUEST__COMMAND_CLOSE_WINDOW:
+        return req->close_window->window;
+    case HALLBUS__REQUEST__COMMAND_CALL_NEXT:
+        return req->call_next->window;
+    case HALLBUS__REQUEST__COMMAND_CALL_TICKET:
+        return req->call_ticket->window;
+    case HALLBUS__REQUEST__COMMAND_RECALL:
+        return req->recall->window;
+    case HALLBUS__REQUEST__COMMAND_NO_SHOW:
+        return req->no_show->window;
+    case HALLBUS__REQUEST__COMMAND_TRANSFER:
+        return req->transfer->window;
+    case HALLBUS__REQUEST__COMMAND_START_SERVICE:
+        return req->start_service->window;
+    case HALLBUS__REQUEST__COMMAND_FINISH_SERVICE:
+        return req->finish_service->window;
+    default:
+        return 0;
+    }
+}
+
+/* A window command that names its staff member (hall-counter always does)
+ * is done only by the person signed on there; signing on names oneself. */
+static int check_staff(hall_t *hall, const Hallbus__Request *req, hall_err_t *err)
+{
+    uint32_t number = window_of(req);
+    if (!req->staff || !*req->staff || number == 0)
+        return HALLBUS__STATUS_CODE__OK;
+    if (req->command_case == HALLBUS__REQUEST__COMMAND_OPEN_WINDOW) {
+        const char *opener = req->open_window->staff;
+        if (opener && *opener && strcmp(opener, req->staff) != 0)
+            return hall_refuse(err, HALLBUS__STATUS_CODE__PERMISSION_DENIED,
+                               "%.32s cannot sign %.32s on at window %u", req->staff, opener,
+                               number);
+        return HALLBUS__STATUS_CODE__OK;
+    }
+    window_t *w = hall_window(hall, number);
+    if (w && strcmp(w->staff, req->staff) != 0)
+        return hall_refuse(err, HALLBUS__STATUS_CODE__PERMISSION_DENIED,
+                           "%.32s is not signed on at window %u%s%s", req->staff, number,
+                           w->staff[0] ? "; it is staffed by " : "", w->staff);
+    return HALLBUS__STATUS_CODE__OK;
+}
 
 #define FETCH_DEFAULT 1000
 #define FETCH_MAX 10000
@@ -127,8 +186,9 @@ static int dispatch(hall_t *hall, const Hallbus__Request *req, int64_t now, outc
     }
     case HALLBUS__REQUEST__COMMAND_OPEN_WINDOW: {
         const Hallbus__OpenWindow *c = req->open_window;
-        return hall_open_window(hall, c->window, c->staff, c->services, (unsigned)c->n_services,
-                                now, &o->window, err);
+        const char *staff = c->staff && *c->staff ? c->staff : req->staff;
+        return hall_open_window(hall, c->window, staff, c->services, (unsigned)c->n_services, now,
+                                &o->window, err);
     }
     case HALLBUS__REQUEST__COMMAND_PAUSE_WINDOW:
         return hall_pause_window(hall, req->pause_window->window, req->pause_window->reason, now,
@@ -177,6 +237,49 @@ static int dispatch(hall_t *hall, const Hallbus__Request *req, int64_t now, outc
             return hall_refuse(err, HALLBUS__STATUS_CODE__NOT_FOUND,
                                "there is no ticket %.16s today", req->get_ticket->number);
         return HALLBUS__STATUS_CODE__OK;
+    case HALLBUS__REQUEST__COMMAND_CALL_TICKET:
+        return hall_call_ticket(hall, req->call_ticket->window, req->call_ticket->number, now,
+                                &o->ticket, err);
+    case HALLBUS__REQUEST__COMMAND_REPORT_OVERTIME: {
+        const Hallbus__ReportOvertime *c = req->report_overtime;
+        return hall_report_overtime(hall, c->window, c->number, c->level, c->elapsed_seconds, now,
+                                    &o->ticket, err);
+    }
+    case HALLBUS__REQUEST__COMMAND_BOOK_APPOINTMENT: {
+        const Hallbus__BookAppointment *c = req->book_appointment;
+        return hall_book(hall, c->service, c->date, c->slot, c->contact, now, &o->appointment, err);
+    }
+    case HALLBUS__REQUEST__COMMAND_CANCEL_APPOINTMENT:
+        return hall_cancel_appointment(hall, req->cancel_appointment->code, now, &o->appointment,
+                                       err);
+    case HALLBUS__REQUEST__COMMAND_CHECK_IN:
+        return hall_check_in(hall, req->check_in->code, now, &o->appointment, &o->checked_in, err);
+    case HALLBUS__REQUEST__COMMAND_LIST_APPOINTMENTS: {
+        const Hallbus__ListAppointments *c = req->list_appointments;
+        const char *date = c->date && *c->date ? c->date : hall->business_date;
+        if (!hb_date_valid(date))
+            return hall_refuse(err, HALLBUS__STATUS_CODE__INVALID_ARGUMENT,
+                               "\"%.16s\" is not a date YYYY-MM-DD", date);
+        o->appointments = hall_store_list_appointments(hall->store, date, c->service);
+        return o->appointments ? HALLBUS__STATUS_CODE__OK
+                               : hall_refuse(err, HALLBUS__STATUS_CODE__INTERNAL,
+                                             "cannot read the appointments");
+    }
+    case HALLBUS__REQUEST__COMMAND_FILE_COMPLAINT: {
+        const Hallbus__FileComplaint *c = req->file_complaint;
+        hall_complaint_t in = {c->ticket_number, c->window, c->staff, c->text, c->contact};
+        return hall_file_complaint(hall, &in, now, &o->complaint, err);
+    }
+    case HALLBUS__REQUEST__COMMAND_UPDATE_COMPLAINT: {
+        const Hallbus__UpdateComplaint *c = req->update_complaint;
+        return hall_update_complaint(hall, c->id, c->state, c->handler, c->note, c->reply, now,
+                                     &o->complaint, err);
+    }
+    case HALLBUS__REQUEST__COMMAND_LIST_COMPLAINTS:
+        o->complaints = hall_store_list_complaints(hall->store, req->list_complaints->open_only, 0);
+        return o->complaints
+                   ? HALLBUS__STATUS_CODE__OK
+                   : hall_refuse(err, HALLBUS__STATUS_CODE__INTERNAL, "cannot read the complaints");
     case HALLBUS__REQUEST__COMMAND_FETCH_EVENTS:
         return fetch_events(hall, req->fetch_events, o);
     case HALLBUS__REQUEST__COMMAND_RESOLVE_CONTACT:
@@ -217,7 +320,7 @@ void queue_handle(hall_t *hall, const void *data, size_t len, int64_t now,
     if (req->hall_id && *req->hall_id && strcmp(req->hall_id, hall->config->hall.id) != 0)
         code = hall_refuse(&o.err, HALLBUS__STATUS_CODE__WRONG_HALL, "this is hall %s, not %.32s",
                            hall->config->hall.id, req->hall_id);
-    else
+    else if ((code = check_staff(hall, req, &o.err)) == HALLBUS__STATUS_CODE__OK)
         code = dispatch(hall, req, now, &o);
 
     Hallbus__Reply reply = HALLBUS__REPLY__INIT;
@@ -253,6 +356,23 @@ void queue_handle(hall_t *hall, const void *data, size_t len, int64_t now,
         } else if (o.has_contact) {
             reply.result_case = HALLBUS__REPLY__RESULT_CONTACT;
             reply.contact = &o.contact;
+        } else if (o.appointment) {
+            reply.result_case = HALLBUS__REPLY__RESULT_APPOINTMENT;
+            reply.appointment = o.appointment;
+            if (o.checked_in) {
+                hall_ticket_view(hall, o.checked_in, &tview);
+                reply.checked_in_ticket = &tview;
+                reply.ahead = hall_ahead(hall, o.checked_in);
+            }
+        } else if (o.complaint) {
+            reply.result_case = HALLBUS__REPLY__RESULT_COMPLAINT;
+            reply.complaint = o.complaint;
+        } else if (o.appointments) {
+            reply.result_case = HALLBUS__REPLY__RESULT_APPOINTMENTS;
+            reply.appointments = o.appointments;
+        } else if (o.complaints) {
+            reply.result_case = HALLBUS__REPLY__RESULT_COMPLAINTS;
+            reply.complaints = o.complaints;
         }
     } else {
         counters->refused++;
@@ -269,6 +389,13 @@ void queue_handle(hall_t *hall, const void *data, size_t len, int64_t now,
     for (size_t i = 0; i < o.batch.n_envelopes; i++)
         free(o.envelopes[i].data);
     free(o.envelopes);
+    hall_store_free_appointment(o.appointment);
+    if (o.complaint)
+        hallbus__complaint__free_unpacked(o.complaint, NULL);
+    if (o.appointments)
+        hallbus__appointment_list__free_unpacked(o.appointments, NULL);
+    if (o.complaints)
+        hallbus__complaint_list__free_unpacked(o.complaints, NULL);
     if (o.has_contact) {
         free(o.contact.contact);
         free(o.contact.ticket_number);

@@ -32,7 +32,9 @@ int hall_refuse(hall_err_t *err, Hallbus__StatusCode code, const char *fmt, ...)
 
 line_t *hall_line_of(ticket_t *t)
 {
-    return t->priority == HALLBUS__PRIORITY__GREEN ? &t->service->green : &t->service->normal;
+    if (t->priority == HALLBUS__PRIORITY__GREEN)
+        return &t->service->green;
+    return t->appointment_code[0] ? &t->service->appointments : &t->service->normal;
 }
 
 /* Sorted by queue_key; new tickets carry the largest key, so the walk from
@@ -214,7 +216,7 @@ void hall_free_tickets(hall_t *self)
     }
     for (unsigned i = 0; i < self->services_count; i++) {
         service_t *s = &self->services[i];
-        s->green = s->normal = (line_t){0};
+        s->green = s->appointments = s->normal = (line_t){0};
         s->last_number = s->served_today = 0;
         s->rate_count = s->rate_next = 0;
     }
@@ -224,13 +226,26 @@ void hall_free_tickets(hall_t *self)
     self->recent_next = 0;
 }
 
-static void window_set_configured_services(hall_t *self, window_t *w)
+void hall_window_set_services(hall_t *self, window_t *w, service_t **chosen, unsigned count)
 {
     w->services_count = 0;
-    for (unsigned j = 0; j < w->conf->services_count; j++) {
-        service_t *svc = hall_service(self, w->conf->services[j]);
-        if (svc)
-            w->services[w->services_count++] = svc;
+    if (!chosen) {
+        for (unsigned j = 0; j < w->conf->services_count; j++) {
+            service_t *svc = hall_service(self, w->conf->services[j]);
+            if (svc)
+                w->services[w->services_count++] = svc;
+        }
+    } else {
+        for (unsigned j = 0; j < count; j++)
+            w->services[w->services_count++] = chosen[j];
+    }
+    /* a service keeps its configured weight whatever else the window serves */
+    for (unsigned i = 0; i < w->services_count; i++) {
+        w->weights[i] = 1;
+        w->wrr_current[i] = 0;
+        for (unsigned j = 0; j < w->conf->services_count; j++)
+            if (strcmp(w->conf->services[j], w->services[i]->prefix) == 0)
+                w->weights[i] = w->conf->weights[j];
     }
 }
 
@@ -274,8 +289,11 @@ hall_t *hall_new(const hb_config_t *config, hall_store_t *store, int64_t now_us,
         w->conf = &config->windows[i];
         w->number = w->conf->number;
         w->state = HALLBUS__WINDOW_STATE__CLOSED;
+        w->policy = w->conf->policy;
         w->services = calloc(config->services_count, sizeof *w->services);
-        window_set_configured_services(self, w);
+        w->weights = calloc(config->services_count, sizeof *w->weights);
+        w->wrr_current = calloc(config->services_count, sizeof *w->wrr_current);
+        hall_window_set_services(self, w, NULL, 0);
     }
 
     /* A fresh store starts on today's business date; an existing one on the
@@ -317,8 +335,11 @@ void hall_destroy(hall_t **pself)
     *pself = NULL;
     hall_free_tickets(self);
     hall_outbox_free(self->outbox_head);
-    for (unsigned i = 0; i < self->windows_count; i++)
+    for (unsigned i = 0; i < self->windows_count; i++) {
         free(self->windows[i].services);
+        free(self->windows[i].weights);
+        free(self->windows[i].wrr_current);
+    }
     free(self->windows);
     free(self->services);
     hall_store_close(&self->store);
@@ -373,7 +394,7 @@ bool hall_rollover(hall_t *self, int64_t now_us)
         w->staff[0] = w->pause_reason[0] = '\0';
         w->current = NULL;
         w->since = now_us;
-        window_set_configured_services(self, w);
+        hall_window_set_services(self, w, NULL, 0);
         if (hall_store_save_window(self->store, w) != 0)
             hall_store_failed("a closed window");
     }

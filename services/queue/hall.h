@@ -22,6 +22,7 @@
 #define HALL_MSG_MAX 256
 #define HALL_RECENT_CALLS 10
 #define HALL_RATE_SAMPLES 20
+#define HALL_KEY_STEP (1u << 20) /* between queue keys: room to requeue in between */
 
 typedef struct service_s service_t;
 
@@ -47,7 +48,10 @@ typedef struct ticket_s {
     char *rating_comment;
     char channel[16];
     char contact_ref[24];
-    uint64_t queue_key; /* place in line: smaller is served earlier */
+    uint64_t queue_key;        /* place in line: smaller is served earlier */
+    char appointment_code[12]; /* checked in from an appointment */
+    int64_t no_show_at;        /* when it was marked a no-show: requeue until a limit after */
+    int64_t slot_start;        /* its slot's start: ahead of walk-ins from then on */
 
     struct ticket_s *prev, *next; /* in its service's waiting line */
     UT_hash_handle hh_number;
@@ -65,7 +69,7 @@ struct service_s {
     const char *prefix;
     uint32_t last_number; /* today's last daily number */
     uint32_t served_today;
-    line_t green, normal;
+    line_t green, appointments, normal;
     /* service seconds of the last finished tickets, for the estimated wait */
     uint32_t rate_samples[HALL_RATE_SAMPLES];
     unsigned rate_count, rate_next;
@@ -78,6 +82,9 @@ typedef struct window_s {
     char staff[64];
     service_t **services; /* in calling order; services_count entries */
     unsigned services_count;
+    hb_policy_t policy;
+    uint32_t *weights;    /* aligned with services */
+    int64_t *wrr_current; /* smooth weighted round robin state, aligned with services */
     char pause_reason[64];
     ticket_t *current; /* CALLED or SERVING here */
     int64_t since;
@@ -158,7 +165,44 @@ typedef struct {
 } hall_take_t;
 int hall_take_ticket(hall_t *self, const hall_take_t *in, int64_t now, ticket_t **out,
                      hall_err_t *err);
+/* A new waiting ticket of SVC (no checks: the caller made them), saved;
+ * hall_emit_issued announces it. */
+ticket_t *hall_issue_ticket(hall_t *self, service_t *svc, Hallbus__Priority priority,
+                            Hallbus__GreenReason green_reason, const char *channel,
+                            const char *contact_ref, int64_t now);
+void hall_emit_issued(hall_t *self, ticket_t *t, int64_t now);
+void hall_new_contact_ref(char out[24]);
+
+/* Appointments; the Appointment messages returned are the caller's
+ * (hallbus__appointment__free_unpacked). */
+int hall_book(hall_t *self, const char *service, const char *date, const char *slot,
+              const char *contact, int64_t now, Hallbus__Appointment **out, hall_err_t *err);
+int hall_cancel_appointment(hall_t *self, const char *code, int64_t now, Hallbus__Appointment **out,
+                            hall_err_t *err);
+int hall_check_in(hall_t *self, const char *code, int64_t now, Hallbus__Appointment **aout,
+                  ticket_t **tout, hall_err_t *err);
+/* Booked appointments whose check-in window has closed by NOW lapse. */
+unsigned hall_lapse_appointments(hall_t *self, int64_t now);
+
+/* Complaints; the Complaint returned is the caller's. */
+typedef struct {
+    const char *ticket_number;
+    uint32_t window;
+    const char *staff;
+    const char *text;
+    const char *contact;
+} hall_complaint_t;
+int hall_file_complaint(hall_t *self, const hall_complaint_t *in, int64_t now,
+                        Hallbus__Complaint **out, hall_err_t *err);
+int hall_update_complaint(hall_t *self, uint64_t id, Hallbus__ComplaintState state,
+                          const char *handler, const char *note, const char *reply, int64_t now,
+                          Hallbus__Complaint **out, hall_err_t *err);
+
 int hall_call_next(hall_t *self, uint32_t window, int64_t now, ticket_t **out, hall_err_t *err);
+int hall_call_ticket(hall_t *self, uint32_t window, const char *ticket_number, int64_t now,
+                     ticket_t **out, hall_err_t *err);
+int hall_report_overtime(hall_t *self, uint32_t window, const char *ticket_number, uint32_t level,
+                         uint32_t elapsed_seconds, int64_t now, ticket_t **out, hall_err_t *err);
 int hall_recall(hall_t *self, uint32_t window, int64_t now, ticket_t **out, hall_err_t *err);
 int hall_no_show(hall_t *self, uint32_t window, int64_t now, ticket_t **out, hall_err_t *err);
 int hall_requeue(hall_t *self, const char *number, int64_t now, ticket_t **out, hall_err_t *err);
@@ -192,6 +236,9 @@ void hall_line_remove(line_t *line, ticket_t *t);
 line_t *hall_line_of(ticket_t *t);
 void hall_note_call(hall_t *self, ticket_t *t);
 void hall_free_tickets(hall_t *self);
+/* Gives W the services CHOSEN (COUNT of them), or its configured ones when
+ * CHOSEN is NULL, with their weights; the round robin starts afresh. */
+void hall_window_set_services(hall_t *self, window_t *w, service_t **chosen, unsigned count);
 /* fail-stop: the store could not record an accepted change */
 void hall_store_failed(const char *what) __attribute__((noreturn));
 

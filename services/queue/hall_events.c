@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hall_policy.h"
 #include "hallbus/envelope.h"
 
 void hall_events_begin(hall_t *self)
@@ -66,6 +67,8 @@ void hall_ticket_view(const hall_t *self, const ticket_t *t, Hallbus__Ticket *ou
     out->n_missing_materials = t->materials_count;
     out->missing_materials = t->materials;
     out->promised_date = (char *)t->promised_date;
+    out->appointment_code = (char *)t->appointment_code;
+    out->slot_start = t->slot_start;
 }
 
 void hall_window_view(const window_t *w, Hallbus__Window *out, char **prefixes)
@@ -82,6 +85,7 @@ void hall_window_view(const window_t *w, Hallbus__Window *out, char **prefixes)
     out->serving_number = w->current ? (char *)w->current->number : "";
     out->serving_id = w->current ? w->current->id : 0;
     out->since = w->since;
+    out->policy = (char *)hall_policy_name(w->policy);
 }
 
 void hall_save_ticket(hall_t *self, const ticket_t *t)

@@ -19,11 +19,22 @@ static const char SCHEMA[] =
     "  recalls INTEGER NOT NULL, requeues INTEGER NOT NULL, result INTEGER NOT NULL,"
     "  reason TEXT, missing_materials TEXT, promised_date TEXT, rating INTEGER NOT NULL,"
     "  rating_comment TEXT, channel TEXT, contact_ref TEXT, queue_key INTEGER NOT NULL,"
+    "  appointment_code TEXT, slot_start INTEGER, no_show_at INTEGER,"
     "  UNIQUE(business_date, number));"
     "CREATE TABLE IF NOT EXISTS contacts(ref TEXT PRIMARY KEY, ticket_id INTEGER NOT NULL,"
     "  contact TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS windows(number INTEGER PRIMARY KEY, state INTEGER NOT NULL,"
     "  staff TEXT, services TEXT, pause_reason TEXT, serving_id INTEGER, since INTEGER);"
+    "CREATE TABLE IF NOT EXISTS appointments(code TEXT PRIMARY KEY, service TEXT NOT NULL,"
+    "  date TEXT NOT NULL, slot TEXT NOT NULL, slot_start INTEGER NOT NULL,"
+    "  slot_end INTEGER NOT NULL, state INTEGER NOT NULL, contact_ref TEXT, ticket_number TEXT,"
+    "  booked_at INTEGER NOT NULL, changed_at INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS appointments_slot ON appointments(service, date, slot);"
+    "CREATE INDEX IF NOT EXISTS appointments_booked ON appointments(state, slot_start);"
+    "CREATE TABLE IF NOT EXISTS complaints(id INTEGER PRIMARY KEY, business_date TEXT NOT NULL,"
+    "  ticket_number TEXT, window INTEGER, staff TEXT, text TEXT NOT NULL,"
+    "  state INTEGER NOT NULL, handler TEXT, note TEXT, reply TEXT, filed_at INTEGER NOT NULL,"
+    "  changed_at INTEGER NOT NULL, contact_ref TEXT);"
     "CREATE TABLE IF NOT EXISTS events(seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL,"
     "  kind TEXT NOT NULL, envelope BLOB NOT NULL);";
 
@@ -47,8 +58,9 @@ static const char *const STATEMENTS[ST_COUNT] = {
          " daily_number, priority, green_reason, state, issued_at, first_called_at, called_at,"
          " started_at, finished_at, window, staff, recalls, requeues, result, reason,"
          " missing_materials, promised_date, rating, rating_comment, channel, contact_ref,"
-         " queue_key) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,"
-         "?19,?20,?21,?22,?23,?24,?25,?26,?27)"),
+         " queue_key, appointment_code, slot_start, no_show_at) VALUES(?1,?2,?3,?4,?5,?6,?7,"
+         "?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,"
+         "?29,?30)"),
     [ST_SAVE_CONTACT] = "INSERT INTO contacts(ref, ticket_id, contact) VALUES(?1, ?2, ?3)",
     [ST_SAVE_WINDOW] = ("INSERT OR REPLACE INTO windows(number, state, staff, services,"
                         " pause_reason, serving_id, since) VALUES(?1,?2,?3,?4,?5,?6,?7)"),
@@ -62,6 +74,28 @@ struct hall_store_s {
     sqlite3_stmt *st[ST_COUNT];
 };
 
+/* Stores made before a column existed get it; "duplicate column" means the
+ * store has it already. */
+static int migrate(sqlite3 *db)
+{
+    static const char *const added[] = {
+        "ALTER TABLE tickets ADD COLUMN appointment_code TEXT",
+        "ALTER TABLE tickets ADD COLUMN slot_start INTEGER",
+        "ALTER TABLE tickets ADD COLUMN no_show_at INTEGER",
+    };
+    for (size_t i = 0; i < sizeof added / sizeof added[0]; i++) {
+        char *msg = NULL;
+        if (sqlite3_exec(db, added[i], NULL, NULL, &msg) != SQLITE_OK &&
+            (!msg || !strstr(msg, "duplicate column"))) {
+            hb_error("migrating the store: %s", msg ? msg : "?");
+            sqlite3_free(msg);
+            return -1;
+        }
+        sqlite3_free(msg);
+    }
+    return 0;
+}
+
 hall_store_t *hall_store_open(const char *path, char *err, size_t errlen)
 {
     sqlite3 *db = hb_db_open(path, err, errlen);
@@ -69,7 +103,7 @@ hall_store_t *hall_store_open(const char *path, char *err, size_t errlen)
         return NULL;
     hall_store_t *self = calloc(1, sizeof *self);
     self->db = db;
-    if (hb_db_exec(db, SCHEMA) != 0) {
+    if (hb_db_exec(db, SCHEMA) != 0 || migrate(db) != 0) {
         snprintf(err, errlen, "%s: cannot create the schema: %s", path, sqlite3_errmsg(db));
         hall_store_close(&self);
         return NULL;
@@ -166,6 +200,9 @@ int hall_store_save_ticket(hall_store_t *self, const ticket_t *t, const char *bu
     hb_db_bind_text(st, 25, t->channel);
     hb_db_bind_text(st, 26, t->contact_ref);
     sqlite3_bind_int64(st, 27, (sqlite3_int64)t->queue_key);
+    hb_db_bind_text(st, 28, t->appointment_code);
+    bind_time(st, 29, t->slot_start);
+    bind_time(st, 30, t->no_show_at);
     int rc = hb_db_step_done(st);
     free(materials);
     return rc;
@@ -273,8 +310,8 @@ static int load_tickets(hall_store_t *self, hall_t *hall)
         "SELECT id, number, service, original_service, daily_number, priority, green_reason,"
         " state, issued_at, first_called_at, called_at, started_at, finished_at, window, staff,"
         " recalls, requeues, result, reason, missing_materials, promised_date, rating,"
-        " rating_comment, channel, contact_ref, queue_key"
-        " FROM tickets WHERE business_date = ?1 ORDER BY queue_key";
+        " rating_comment, channel, contact_ref, queue_key, appointment_code, slot_start,"
+        " no_show_at FROM tickets WHERE business_date = ?1 ORDER BY queue_key";
     if (sqlite3_prepare_v2(self->db, sql, -1, &st, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_text(st, 1, hall->business_date, -1, SQLITE_STATIC);
@@ -315,6 +352,9 @@ static int load_tickets(hall_store_t *self, hall_t *hall)
         snprintf(t->channel, sizeof t->channel, "%s", hb_db_column_text(st, 23));
         snprintf(t->contact_ref, sizeof t->contact_ref, "%s", hb_db_column_text(st, 24));
         t->queue_key = (uint64_t)sqlite3_column_int64(st, 25);
+        snprintf(t->appointment_code, sizeof t->appointment_code, "%s", hb_db_column_text(st, 26));
+        t->slot_start = sqlite3_column_int64(st, 27);
+        t->no_show_at = sqlite3_column_int64(st, 28);
 
         HASH_ADD(hh_number, hall->by_number, number, strlen(t->number), t);
         HASH_ADD(hh_id, hall->by_id, id, sizeof t->id, t);
@@ -348,15 +388,16 @@ static int load_windows(hall_store_t *self, hall_t *hall)
         snprintf(w->staff, sizeof w->staff, "%s", hb_db_column_text(st, 2));
         char services[128];
         snprintf(services, sizeof services, "%s", hb_db_column_text(st, 3));
+        service_t *chosen[32];
         unsigned n = 0;
         for (char *save = NULL, *p = strtok_r(services, ",", &save); p;
              p = strtok_r(NULL, ",", &save)) {
             service_t *svc = hall_service(hall, p);
             if (svc && n < hall->services_count)
-                w->services[n++] = svc;
+                chosen[n++] = svc;
         }
         if (n > 0)
-            w->services_count = n;
+            hall_window_set_services(hall, w, chosen, n);
         snprintf(w->pause_reason, sizeof w->pause_reason, "%s", hb_db_column_text(st, 4));
         if (sqlite3_column_type(st, 5) != SQLITE_NULL)
             w->current = hall_ticket_by_id(hall, (uint64_t)sqlite3_column_int64(st, 5));
@@ -369,7 +410,8 @@ static int load_windows(hall_store_t *self, hall_t *hall)
 int hall_store_load(hall_store_t *self, hall_t *hall)
 {
     hall->next_ticket_id = query_u64(self->db, "SELECT IFNULL(MAX(id), 0) FROM tickets") + 1;
-    hall->next_queue_key = query_u64(self->db, "SELECT IFNULL(MAX(queue_key), 0) FROM tickets") + 1;
+    hall->next_queue_key =
+        query_u64(self->db, "SELECT IFNULL(MAX(queue_key), 0) FROM tickets") + HALL_KEY_STEP;
     hall->seq = query_u64(self->db, "SELECT IFNULL(MAX(seq), 0) FROM events");
     if (load_tickets(self, hall) != 0 || load_windows(self, hall) != 0) {
         hb_error("loading the hall: %s", sqlite3_errmsg(self->db));
@@ -422,8 +464,10 @@ int hall_store_resolve_contact(hall_store_t *self, const char *ref, char **conta
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(self->db,
-                           "SELECT c.contact, t.number, t.business_date FROM contacts c"
-                           " JOIN tickets t ON t.id = c.ticket_id WHERE c.ref = ?1",
+                           "SELECT c.contact, IFNULL(t.number, a.code),"
+                           " IFNULL(t.business_date, a.date) FROM contacts c"
+                           " LEFT JOIN tickets t ON t.id = c.ticket_id"
+                           " LEFT JOIN appointments a ON a.contact_ref = c.ref WHERE c.ref = ?1",
                            -1, &st, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
@@ -434,6 +478,231 @@ int hall_store_resolve_contact(hall_store_t *self, const char *ref, char **conta
         *date = strdup(hb_db_column_text(st, 2));
         rc = 0;
     }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ── appointments ── */
+
+static char *column_dup(sqlite3_stmt *st, int col)
+{
+    return strdup(hb_db_column_text(st, col));
+}
+
+#define APPOINTMENT_COLUMNS                                                                        \
+    "code, service, date, slot, slot_start, slot_end, state, contact_ref, ticket_number,"          \
+    " booked_at, changed_at"
+
+static Hallbus__Appointment *appointment_row(sqlite3_stmt *st)
+{
+    Hallbus__Appointment *a = malloc(sizeof *a);
+    hallbus__appointment__init(a);
+    a->code = column_dup(st, 0);
+    a->service = column_dup(st, 1);
+    a->date = column_dup(st, 2);
+    a->slot = column_dup(st, 3);
+    a->slot_start = sqlite3_column_int64(st, 4);
+    a->slot_end = sqlite3_column_int64(st, 5);
+    a->state = sqlite3_column_int(st, 6);
+    a->contact_ref = column_dup(st, 7);
+    a->ticket_number = column_dup(st, 8);
+    a->booked_at = sqlite3_column_int64(st, 9);
+    a->changed_at = sqlite3_column_int64(st, 10);
+    return a;
+}
+
+/* Runs SQL (bound by BIND) and collects the appointment rows. */
+static Hallbus__AppointmentList *appointment_query(hall_store_t *self, const char *sql,
+                                                   const char *t1, const char *t2, int64_t i1)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(self->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        hb_error("sqlite: %s", sqlite3_errmsg(self->db));
+        return NULL;
+    }
+    if (t1)
+        sqlite3_bind_text(st, 1, t1, -1, SQLITE_STATIC);
+    if (t2)
+        sqlite3_bind_text(st, 2, t2, -1, SQLITE_STATIC);
+    if (i1)
+        sqlite3_bind_int64(st, 1, i1);
+    Hallbus__AppointmentList *list = malloc(sizeof *list);
+    hallbus__appointment_list__init(list);
+    size_t cap = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (list->n_appointments == cap) {
+            cap = cap ? cap * 2 : 8;
+            list->appointments = realloc(list->appointments, cap * sizeof *list->appointments);
+        }
+        list->appointments[list->n_appointments++] = appointment_row(st);
+    }
+    sqlite3_finalize(st);
+    return list;
+}
+
+Hallbus__Appointment *hall_store_load_appointment(hall_store_t *self, const char *code)
+{
+    Hallbus__AppointmentList *list = appointment_query(
+        self, "SELECT " APPOINTMENT_COLUMNS " FROM appointments WHERE code = ?1", code, NULL, 0);
+    Hallbus__Appointment *a = NULL;
+    if (list && list->n_appointments == 1) {
+        a = list->appointments[0];
+        list->n_appointments = 0;
+    }
+    hallbus__appointment_list__free_unpacked(list, NULL);
+    return a;
+}
+
+void hall_store_free_appointment(Hallbus__Appointment *a)
+{
+    if (a)
+        hallbus__appointment__free_unpacked(a, NULL);
+}
+
+int hall_store_save_appointment(hall_store_t *self, const Hallbus__Appointment *a)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(self->db,
+                           "INSERT OR REPLACE INTO appointments(" APPOINTMENT_COLUMNS
+                           ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, a->code, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, a->service, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, a->date, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, a->slot, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, a->slot_start);
+    sqlite3_bind_int64(st, 6, a->slot_end);
+    sqlite3_bind_int(st, 7, a->state);
+    hb_db_bind_text(st, 8, a->contact_ref);
+    hb_db_bind_text(st, 9, a->ticket_number);
+    sqlite3_bind_int64(st, 10, a->booked_at);
+    sqlite3_bind_int64(st, 11, a->changed_at);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    if (rc)
+        hb_error("sqlite: %s", sqlite3_errmsg(self->db));
+    sqlite3_finalize(st);
+    return rc;
+}
+
+unsigned hall_store_count_booked(hall_store_t *self, const char *service, const char *date,
+                                 const char *slot)
+{
+    sqlite3_stmt *st = NULL;
+    unsigned n = 0;
+    if (sqlite3_prepare_v2(self->db,
+                           "SELECT COUNT(*) FROM appointments WHERE service = ?1 AND date = ?2"
+                           " AND slot = ?3 AND state IN (1, 3)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_text(st, 1, service, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, date, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, slot, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = (unsigned)sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+Hallbus__AppointmentList *hall_store_booked_before(hall_store_t *self, int64_t now)
+{
+    return appointment_query(self,
+                             "SELECT " APPOINTMENT_COLUMNS " FROM appointments"
+                             " WHERE state = 1 AND slot_start < ?1 ORDER BY slot_start",
+                             NULL, NULL, now);
+}
+
+Hallbus__AppointmentList *hall_store_list_appointments(hall_store_t *self, const char *date,
+                                                       const char *service)
+{
+    if (service && *service)
+        return appointment_query(self,
+                                 "SELECT " APPOINTMENT_COLUMNS " FROM appointments"
+                                 " WHERE date = ?1 AND service = ?2 ORDER BY slot, booked_at",
+                                 date, service, 0);
+    return appointment_query(self,
+                             "SELECT " APPOINTMENT_COLUMNS " FROM appointments"
+                             " WHERE date = ?1 ORDER BY slot, service, booked_at",
+                             date, NULL, 0);
+}
+
+/* ── complaints ── */
+
+#define COMPLAINT_COLUMNS                                                                          \
+    "id, business_date, ticket_number, window, staff, text, state, handler, note, reply,"          \
+    " filed_at, changed_at, contact_ref"
+
+static Hallbus__Complaint *complaint_row(sqlite3_stmt *st)
+{
+    Hallbus__Complaint *c = malloc(sizeof *c);
+    hallbus__complaint__init(c);
+    c->id = (uint64_t)sqlite3_column_int64(st, 0);
+    c->business_date = column_dup(st, 1);
+    c->ticket_number = column_dup(st, 2);
+    c->window = (uint32_t)sqlite3_column_int(st, 3);
+    c->staff = column_dup(st, 4);
+    c->text = column_dup(st, 5);
+    c->state = sqlite3_column_int(st, 6);
+    c->handler = column_dup(st, 7);
+    c->note = column_dup(st, 8);
+    c->reply = column_dup(st, 9);
+    c->filed_at = sqlite3_column_int64(st, 10);
+    c->changed_at = sqlite3_column_int64(st, 11);
+    c->contact_ref = column_dup(st, 12);
+    return c;
+}
+
+Hallbus__ComplaintList *hall_store_list_complaints(hall_store_t *self, bool open_only, uint64_t id)
+{
+    sqlite3_stmt *st = NULL;
+    const char *sql = id          ? "SELECT " COMPLAINT_COLUMNS " FROM complaints WHERE id = ?1"
+                      : open_only ? "SELECT " COMPLAINT_COLUMNS
+                                    " FROM complaints WHERE state != 3 ORDER BY id"
+                                  : "SELECT " COMPLAINT_COLUMNS " FROM complaints ORDER BY id";
+    if (sqlite3_prepare_v2(self->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return NULL;
+    if (id)
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+    Hallbus__ComplaintList *list = malloc(sizeof *list);
+    hallbus__complaint_list__init(list);
+    size_t cap = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (list->n_complaints == cap) {
+            cap = cap ? cap * 2 : 8;
+            list->complaints = realloc(list->complaints, cap * sizeof *list->complaints);
+        }
+        list->complaints[list->n_complaints++] = complaint_row(st);
+    }
+    sqlite3_finalize(st);
+    return list;
+}
+
+int hall_store_save_complaint(hall_store_t *self, Hallbus__Complaint *c)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(self->db,
+                           "INSERT OR REPLACE INTO complaints(" COMPLAINT_COLUMNS
+                           ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    if (c->id)
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)c->id);
+    sqlite3_bind_text(st, 2, c->business_date, -1, SQLITE_STATIC);
+    hb_db_bind_text(st, 3, c->ticket_number);
+    if (c->window)
+        sqlite3_bind_int(st, 4, (int)c->window);
+    hb_db_bind_text(st, 5, c->staff);
+    sqlite3_bind_text(st, 6, c->text, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 7, c->state);
+    hb_db_bind_text(st, 8, c->handler);
+    hb_db_bind_text(st, 9, c->note);
+    hb_db_bind_text(st, 10, c->reply);
+    sqlite3_bind_int64(st, 11, c->filed_at);
+    sqlite3_bind_int64(st, 12, c->changed_at);
+    hb_db_bind_text(st, 13, c->contact_ref);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    if (rc == 0 && !c->id)
+        c->id = (uint64_t)sqlite3_last_insert_rowid(self->db);
     sqlite3_finalize(st);
     return rc;
 }

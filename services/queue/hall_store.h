@@ -5,6 +5,9 @@
 #define HALLBUS_HALL_STORE_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
+
+#include "hallbus.pb-c.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,6 +49,24 @@ int hall_store_fetch_events(hall_store_t *self, uint64_t from_seq, unsigned max,
  * *CONTACT, *NUMBER and *DATE. */
 int hall_store_resolve_contact(hall_store_t *self, const char *ref, char **contact, char **number,
                                char **date);
+
+/* Appointments and complaints, as the messages that describe them; what is
+ * returned is the caller's (the matching __free_unpacked with a NULL
+ * allocator). */
+Hallbus__Appointment *hall_store_load_appointment(hall_store_t *self, const char *code);
+void hall_store_free_appointment(Hallbus__Appointment *a);
+int hall_store_save_appointment(hall_store_t *self, const Hallbus__Appointment *a);
+/* Booked or checked-in appointments of one slot. */
+unsigned hall_store_count_booked(hall_store_t *self, const char *service, const char *date,
+                                 const char *slot);
+/* Booked appointments whose slot began before NOW. */
+Hallbus__AppointmentList *hall_store_booked_before(hall_store_t *self, int64_t now);
+Hallbus__AppointmentList *hall_store_list_appointments(hall_store_t *self, const char *date,
+                                                       const char *service);
+/* With ID, that one complaint; else all (or the open ones). */
+Hallbus__ComplaintList *hall_store_list_complaints(hall_store_t *self, bool open_only, uint64_t id);
+/* Inserts (ID 0: gives it its id) or replaces. */
+int hall_store_save_complaint(hall_store_t *self, Hallbus__Complaint *c);
 
 /* Drops journal entries older than BEFORE_TS, always keeping the newest. */
 int hall_store_prune_events(hall_store_t *self, int64_t before_ts);

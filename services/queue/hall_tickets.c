@@ -7,6 +7,7 @@
 
 #include "hall.h"
 #include "hall_events.h"
+#include "hall_hours.h"
 #include "hall_policy.h"
 
 #define OK HALLBUS__STATUS_CODE__OK
@@ -74,7 +75,7 @@ static int current_ticket(hall_t *self, uint32_t number, unsigned allowed, const
 
 /* ── take ───────────────────────────────────────────────────────────────── */
 
-static void random_ref(char out[24])
+void hall_new_contact_ref(char out[24])
 {
     unsigned char raw[8];
     sqlite3_randomness(sizeof raw, raw);
@@ -109,45 +110,62 @@ int hall_take_ticket(hall_t *self, const hall_take_t *in, int64_t now, ticket_t 
     if (in->channel && strlen(in->channel) > 15)
         return hall_refuse(err, HALLBUS__STATUS_CODE__INVALID_ARGUMENT,
                            "the channel name is longer than 15 characters");
+    char closed[HALL_MSG_MAX];
+    if (!hall_hours_open(&self->config->hours, now, closed, sizeof closed))
+        return hall_refuse(err, HALLBUS__STATUS_CODE__REFUSED, "%s", closed);
     if (svc->conf->quota && svc->last_number >= svc->conf->quota)
         return hall_refuse(err, HALLBUS__STATUS_CODE__REFUSED,
                            "service %s (%s) has given out all %u tickets of today's quota; "
                            "please come back on the next working day",
                            svc->prefix, svc->conf->name, svc->conf->quota);
 
+    char ref[24] = "";
+    if (in->contact && *in->contact) {
+        hall_new_contact_ref(ref);
+        hall_events_begin(self);
+        if (hall_store_save_contact(self->store, ref, self->next_ticket_id, in->contact) != 0)
+            hall_store_failed("a contact");
+    }
+    ticket_t *t = hall_issue_ticket(self, svc, in->priority, in->green_reason,
+                                    in->channel && *in->channel ? in->channel : "kiosk", ref, now);
+    hall_emit_issued(self, t, now);
+    *out = t;
+    return OK;
+}
+
+ticket_t *hall_issue_ticket(hall_t *self, service_t *svc, Hallbus__Priority priority,
+                            Hallbus__GreenReason green_reason, const char *channel,
+                            const char *contact_ref, int64_t now)
+{
     ticket_t *t = calloc(1, sizeof *t);
     t->id = self->next_ticket_id++;
     t->service = svc;
     t->daily_number = ++svc->last_number;
     snprintf(t->number, sizeof t->number, "%s%03u", svc->prefix, t->daily_number);
-    t->priority = in->priority;
-    t->green_reason = in->priority == HALLBUS__PRIORITY__GREEN ? in->green_reason : 0;
+    t->priority = priority;
+    t->green_reason = priority == HALLBUS__PRIORITY__GREEN ? green_reason : 0;
     t->state = HALLBUS__TICKET_STATE__WAITING;
     t->issued_at = now;
-    t->queue_key = self->next_queue_key++;
-    snprintf(t->channel, sizeof t->channel, "%s",
-             in->channel && *in->channel ? in->channel : "kiosk");
+    t->queue_key = self->next_queue_key;
+    self->next_queue_key += HALL_KEY_STEP;
+    snprintf(t->channel, sizeof t->channel, "%s", channel);
+    snprintf(t->contact_ref, sizeof t->contact_ref, "%s", contact_ref ? contact_ref : "");
     HASH_ADD(hh_number, self->by_number, number, strlen(t->number), t);
     HASH_ADD(hh_id, self->by_id, id, sizeof t->id, t);
     hall_line_insert(hall_line_of(t), t);
-
-    if (in->contact && *in->contact) {
-        random_ref(t->contact_ref);
-        hall_events_begin(self);
-        if (hall_store_save_contact(self->store, t->contact_ref, t->id, in->contact) != 0)
-            hall_store_failed("a contact");
-    }
     hall_save_ticket(self, t);
+    return t;
+}
 
+void hall_emit_issued(hall_t *self, ticket_t *t, int64_t now)
+{
     Hallbus__TicketIssued ev = HALLBUS__TICKET_ISSUED__INIT;
     Hallbus__Ticket view;
     hall_ticket_view(self, t, &view);
     ev.ticket = &view;
     ev.ahead = hall_ahead(self, t);
-    ev.estimated_wait_s = hall_estimated_wait(self, svc, ev.ahead);
+    ev.estimated_wait_s = hall_estimated_wait(self, t->service, ev.ahead);
     EMIT(self, ticket_issued, TICKET_ISSUED, &ev, now);
-    *out = t;
-    return OK;
 }
 
 /* ── call, recall, no-show ──────────────────────────────────────────────── */
@@ -164,12 +182,13 @@ static void emit_called(hall_t *self, ticket_t *t, window_t *w, bool out_of_orde
     EMIT(self, ticket_called, TICKET_CALLED, &ev, now);
 }
 
-int hall_call_next(hall_t *self, uint32_t number, int64_t now, ticket_t **out, hall_err_t *err)
+/* The window can call: open, not paused, holding no ticket. */
+static int ready_to_call(hall_t *self, uint32_t number, window_t **out, hall_err_t *err)
 {
-    window_t *w;
-    int rc = find_window(self, number, &w, err);
+    int rc = find_window(self, number, out, err);
     if (rc != OK)
         return rc;
+    window_t *w = *out;
     if (w->state == HALLBUS__WINDOW_STATE__PAUSED)
         return hall_refuse(err, HALLBUS__STATUS_CODE__INVALID_STATE,
                            "window %u is paused (%s); resume it first", number,
@@ -179,16 +198,11 @@ int hall_call_next(hall_t *self, uint32_t number, int64_t now, ticket_t **out, h
                            "window %u still has %s (%s); finish it, mark it no-show or "
                            "transfer it first",
                            number, w->current->number, state_words(w->current->state));
-    ticket_t *t = hall_policy_pick(self, w);
-    if (!t) {
-        char list[96] = "";
-        for (unsigned i = 0; i < w->services_count && strlen(list) < 80; i++) {
-            strcat(list, i ? ", " : "");
-            strcat(list, w->services[i]->prefix);
-        }
-        return hall_refuse(err, HALLBUS__STATUS_CODE__REFUSED,
-                           "no ticket is waiting for window %u (services %s)", number, list);
-    }
+    return OK;
+}
+
+static void call_chosen(hall_t *self, window_t *w, ticket_t *t, bool out_of_order, int64_t now)
+{
     hall_line_remove(hall_line_of(t), t);
     t->state = HALLBUS__TICKET_STATE__CALLED;
     t->window = w->number;
@@ -201,7 +215,54 @@ int hall_call_next(hall_t *self, uint32_t number, int64_t now, ticket_t **out, h
     hall_note_call(self, t);
     hall_save_ticket(self, t);
     hall_save_window(self, w);
-    emit_called(self, t, w, false, now);
+    emit_called(self, t, w, out_of_order, now);
+}
+
+int hall_call_ticket(hall_t *self, uint32_t number, const char *ticket_number, int64_t now,
+                     ticket_t **out, hall_err_t *err)
+{
+    window_t *w;
+    int rc = ready_to_call(self, number, &w, err);
+    if (rc != OK)
+        return rc;
+    ticket_t *t = hall_ticket(self, ticket_number);
+    if (!t)
+        return hall_refuse(err, HALLBUS__STATUS_CODE__NOT_FOUND, "there is no ticket %.16s today",
+                           ticket_number ? ticket_number : "");
+    if (t->state != HALLBUS__TICKET_STATE__WAITING)
+        return hall_refuse(err, HALLBUS__STATUS_CODE__INVALID_STATE,
+                           "%s is %s; only a waiting ticket can be called", t->number,
+                           state_words(t->state));
+    bool serves = false;
+    for (unsigned i = 0; i < w->services_count; i++)
+        serves |= w->services[i] == t->service;
+    if (!serves)
+        return hall_refuse(err, HALLBUS__STATUS_CODE__INVALID_STATE,
+                           "%s waits for service %s, which window %u does not serve", t->number,
+                           t->service->prefix, number);
+    call_chosen(self, w, t, true, now);
+    *out = t;
+    return OK;
+}
+
+int hall_call_next(hall_t *self, uint32_t number, int64_t now, ticket_t **out, hall_err_t *err)
+{
+    window_t *w;
+    int rc = ready_to_call(self, number, &w, err);
+    if (rc != OK)
+        return rc;
+    ticket_t *t = hall_policy_pick(self, w, now);
+    if (!t) {
+        char list[96] = "";
+        for (unsigned i = 0; i < w->services_count && strlen(list) < 80; i++) {
+            strcat(list, i ? ", " : "");
+            strcat(list, w->services[i]->prefix);
+        }
+        return hall_refuse(err, HALLBUS__STATUS_CODE__REFUSED,
+                           "no ticket is waiting for window %u (services %s)", number, list);
+    }
+    hall_policy_note_call(self, w, t);
+    call_chosen(self, w, t, false, now);
     *out = t;
     return OK;
 }
@@ -244,6 +305,7 @@ int hall_no_show(hall_t *self, uint32_t number, int64_t now, ticket_t **out, hal
     if (rc != OK)
         return rc;
     t->state = HALLBUS__TICKET_STATE__NO_SHOW;
+    t->no_show_at = now;
     w->current = NULL;
     hall_save_ticket(self, t);
     hall_save_window(self, w);
@@ -262,6 +324,23 @@ int hall_no_show(hall_t *self, uint32_t number, int64_t now, ticket_t **out, hal
 
 #define REQUEUE_LIMIT 1
 
+/* A place behind the first AFTER tickets of LINE (0: at the back). Keys are
+ * spaced HALL_KEY_STEP apart, so there is room between two neighbours; when
+ * repeated requeues have used it up, the ticket shares its neighbour's key
+ * and goes right behind it. */
+static uint64_t requeue_key(hall_t *self, line_t *line, uint32_t after)
+{
+    uint64_t back = self->next_queue_key;
+    self->next_queue_key += HALL_KEY_STEP;
+    if (after == 0 || after >= line->count)
+        return back;
+    ticket_t *before = line->head;
+    for (uint32_t i = 1; i < after; i++)
+        before = before->next;
+    uint64_t next = before->next->queue_key;
+    return before->queue_key + (next - before->queue_key) / 2;
+}
+
 int hall_requeue(hall_t *self, const char *number, int64_t now, ticket_t **out, hall_err_t *err)
 {
     ticket_t *t = hall_ticket(self, number);
@@ -276,9 +355,14 @@ int hall_requeue(hall_t *self, const char *number, int64_t now, ticket_t **out, 
         return hall_refuse(err, HALLBUS__STATUS_CODE__REFUSED,
                            "%s has already been requeued once; please take a new ticket",
                            t->number);
+    int64_t limit = t->no_show_at + (int64_t)self->config->queue.requeue_minutes * 60 * 1000000;
+    if (now > limit)
+        return hall_refuse(err, HALLBUS__STATUS_CODE__REFUSED,
+                           "%s missed its call more than %u minutes ago; please take a new ticket",
+                           t->number, self->config->queue.requeue_minutes);
     t->state = HALLBUS__TICKET_STATE__WAITING;
     t->requeues++;
-    t->queue_key = self->next_queue_key++; /* at the back of its line */
+    t->queue_key = requeue_key(self, hall_line_of(t), self->config->queue.requeue_after);
     hall_line_insert(hall_line_of(t), t);
     hall_save_ticket(self, t);
 
@@ -496,6 +580,37 @@ int hall_evaluate(hall_t *self, const char *number, uint32_t rating, const char 
     ev.rating = rating;
     ev.comment = (char *)(comment ? comment : "");
     EMIT(self, ticket_evaluated, TICKET_EVALUATED, &ev, now);
+    *out = t;
+    return OK;
+}
+
+int hall_report_overtime(hall_t *self, uint32_t number, const char *ticket_number, uint32_t level,
+                         uint32_t elapsed_seconds, int64_t now, ticket_t **out, hall_err_t *err)
+{
+    window_t *w;
+    ticket_t *t;
+    int rc = current_ticket(self, number, 1u << HALLBUS__TICKET_STATE__SERVING,
+                            "report overtime for", &w, &t, err);
+    if (rc != OK)
+        return rc;
+    if (!ticket_number || strcmp(t->number, ticket_number) != 0)
+        return hall_refuse(err, HALLBUS__STATUS_CODE__INVALID_STATE,
+                           "window %u is serving %s, not %.16s", number, t->number,
+                           ticket_number ? ticket_number : "");
+    if (level < 1 || level > 2)
+        return hall_refuse(err, HALLBUS__STATUS_CODE__INVALID_ARGUMENT,
+                           "an overtime level is 1 (past the target) or 2 (twice it), not %u",
+                           level);
+    Hallbus__ServiceOvertime ev = HALLBUS__SERVICE_OVERTIME__INIT;
+    Hallbus__Ticket view;
+    hall_ticket_view(self, t, &view);
+    ev.ticket = &view;
+    ev.window = w->number;
+    ev.staff = w->staff;
+    ev.level = level;
+    ev.elapsed_seconds = elapsed_seconds;
+    ev.target_minutes = t->service->conf->target_minutes;
+    EMIT(self, service_overtime, SERVICE_OVERTIME, &ev, now);
     *out = t;
     return OK;
 }

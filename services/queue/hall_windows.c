@@ -73,6 +73,13 @@ int hall_open_window(hall_t *self, uint32_t number, const char *staff, char **se
     if (strlen(staff) > NAME_MAX_LEN)
         return hall_refuse(err, HALLBUS__STATUS_CODE__INVALID_ARGUMENT,
                            "the staff id is longer than %d characters", NAME_MAX_LEN);
+    for (unsigned i = 0; i < self->windows_count; i++) {
+        const window_t *other = &self->windows[i];
+        if (other->state != HALLBUS__WINDOW_STATE__CLOSED && strcmp(other->staff, staff) == 0)
+            return hall_refuse(err, HALLBUS__STATUS_CODE__INVALID_STATE,
+                               "%s is already signed on at window %u; sign off there first", staff,
+                               other->number);
+    }
     if (services_count > self->services_count)
         return hall_refuse(err, HALLBUS__STATUS_CODE__INVALID_ARGUMENT,
                            "more services than the hall has");
@@ -87,15 +94,7 @@ int hall_open_window(hall_t *self, uint32_t number, const char *staff, char **se
                 return hall_refuse(err, HALLBUS__STATUS_CODE__INVALID_ARGUMENT,
                                    "service %s is listed twice", services[i]);
     }
-    if (services_count > 0) {
-        for (unsigned i = 0; i < services_count; i++)
-            w->services[i] = chosen[i];
-        w->services_count = services_count;
-    } else {
-        w->services_count = 0;
-        for (unsigned j = 0; j < w->conf->services_count; j++)
-            w->services[w->services_count++] = hall_service(self, w->conf->services[j]);
-    }
+    hall_window_set_services(self, w, services_count ? chosen : NULL, services_count);
     w->state = HALLBUS__WINDOW_STATE__OPEN;
     snprintf(w->staff, sizeof w->staff, "%s", staff);
     w->pause_reason[0] = '\0';

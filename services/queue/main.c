@@ -139,10 +139,14 @@ static void on_heartbeat(uv_timer_t *t)
     hb_zsock_sendv(q->pub, bufs, lens, 2);
 }
 
-static void on_rollover_check(uv_timer_t *t)
+/* Once a second: a new business day, appointments nobody checked in for. */
+static void on_tick(uv_timer_t *t)
 {
     queue_t *q = t->data;
-    if (hall_rollover(q->hall, hb_now_us())) {
+    int64_t now = hb_now_us();
+    bool changed = hall_rollover(q->hall, now);
+    changed |= hall_lapse_appointments(q->hall, now) > 0;
+    if (changed) {
         hall_commit(q->hall);
         publish_outbox(q);
     }
@@ -272,7 +276,7 @@ int main(int argc, char **argv)
     uv_timer_init(q.loop, &q.stats);
     q.heartbeat.data = q.rollover.data = q.stats.data = &q;
     uv_timer_start(&q.heartbeat, on_heartbeat, 0, q.config->queue.heartbeat_ms);
-    uv_timer_start(&q.rollover, on_rollover_check, 1000, 1000);
+    uv_timer_start(&q.rollover, on_tick, 1000, 1000);
     uv_timer_start(&q.stats, on_stats, 60000, 60000);
     hb_checkpointer_start(&q.checkpointer, q.loop, db_path, 1000);
     hb_signals_start(&q.signals, q.loop, on_stop, &q);

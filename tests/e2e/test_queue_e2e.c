@@ -113,8 +113,11 @@ Test(queue_e2e, twenty_windows_calling_at_once_never_share_a_ticket_nor_skip_one
     cr_assert_eq(hb_fixture_start(&fx, &opts), 0);
     void *sub = hb_fixture_subscribe(&fx, "hall.t1.ticket.called");
     cr_assert_not_null(sub);
-    for (unsigned w = 1; w <= WINDOWS; w++)
-        cr_assert_eq(hb_fx_window(&fx, "open", w, "staff"), OK);
+    for (unsigned w = 1; w <= WINDOWS; w++) {
+        char staff[16];
+        snprintf(staff, sizeof staff, "staff-%u", w);
+        cr_assert_eq(hb_fx_window(&fx, "open", w, staff), OK);
+    }
     for (int i = 0; i < TICKETS; i++)
         cr_assert_eq(hb_fx_take(&fx, "A", false, NULL), OK);
 

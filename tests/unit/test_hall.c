@@ -105,7 +105,9 @@ static void open_window(uint32_t w)
 {
     window_t *out;
     hall_err_t err;
-    cr_assert_eq(hall_open_window(hall, w, "staff-1", NULL, 0, now, &out, &err), OK, "%s", err.msg);
+    char staff[16];
+    snprintf(staff, sizeof staff, "staff-%u", w);
+    cr_assert_eq(hall_open_window(hall, w, staff, NULL, 0, now, &out, &err), OK, "%s", err.msg);
 }
 
 static ticket_t *call(uint32_t w)
