@@ -1,0 +1,168 @@
+/* hallctl: the command-line client of a hall, for people (aligned text) and
+ * scripts (--json, and exit statuses that say who said no).
+ *
+ * This file reads the global options, finds the command and runs it; each
+ * command checks its own arguments, builds its request (cmd_*.c) and prints
+ * the reply (print.c); `events` follows the bus (events.c). */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd_audit.h"
+#include "hallctl.h"
+#include "text.h"
+
+static const command_t commands[] = {
+    {NULL, "take",
+     "SERVICE [--green elderly|disabled|pregnant|with-infant|urgent] [--contact C] "
+     "[--channel CH]",
+     "take a ticket for a service (by prefix: A)", cmd_take},
+    {NULL, "status", "", "waiting per service, and the windows", cmd_status},
+    {NULL, "ticket", "NUMBER", "one ticket of today (A012)", cmd_ticket},
+    {NULL, "snapshot", "", "the whole state of the hall (mostly for --json)", cmd_snapshot},
+    {"window", "open", "W --staff ID [--services A,B]", "open window W for a staff member",
+     cmd_window_open},
+    {"window", "pause", "W [--reason TEXT]", "pause window W", cmd_window_pause},
+    {"window", "resume", "W", "resume window W", cmd_window_resume},
+    {"window", "close", "W", "close window W", cmd_window_close},
+    {NULL, "call", "W", "call the next ticket at window W", cmd_call},
+    {NULL, "recall", "W", "call window W's ticket again", cmd_recall},
+    {NULL, "no-show", "W", "window W's ticket did not come", cmd_no_show},
+    {NULL, "requeue", "NUMBER", "put a no-show ticket back in line", cmd_requeue},
+    {NULL, "transfer", "W SERVICE [--reason TEXT]", "move window W's ticket to another service",
+     cmd_transfer},
+    {NULL, "start", "W", "start serving window W's ticket", cmd_start},
+    {NULL, "finish",
+     "W --result completed|accepted|rejected|materials-missing [--reason TEXT] "
+     "[--missing ITEM]... [--promised YYYY-MM-DD]",
+     "finish serving window W's ticket", cmd_finish},
+    {NULL, "evaluate",
+     "NUMBER RATING [--comment TEXT]  (RATING: 1-4 or very-satisfied|satisfied|"
+     "basically-satisfied|dissatisfied)",
+     "record the citizen's rating", cmd_evaluate},
+    {NULL, "events", "[--kind ticket.called,window.] [--hall H] [--count N] [--heartbeats]",
+     "follow the hall's events", cmd_events},
+    {"audit", "tail", "[--hall H] [--kind K,..] [--window W] [--staff S] [--since TIME] [--follow] [--count N]", "the audit record, then live", cmd_audit_tail},
+    {"audit", "ticket", "HALL NUMBER [--date YYYY-MM-DD]", "a ticket's whole life on a day", cmd_audit_ticket},
+    {"audit", "day", "HALL --window W|--staff ID [--date YYYY-MM-DD]", "what a window or staff member did on a day", cmd_audit_day},
+    {"audit", "verify", "[--hall H] [--file STORE_OR_EXPORT]", "walk the hash chain; exit 1 on a break", cmd_audit_verify},
+    {"audit", "export", "--from D [--to D] --output FILE [--hall H]", "a hall's records of a range of days to a file", cmd_audit_export},
+    {NULL, "report", "[--hall H] [--from D] [--to D] [--csv|--html] [--output FILE]", "performance review per service, window and staff", cmd_report},
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static void print_command(FILE *f, const command_t *c, bool with_help)
+{
+    char head[64];
+    snprintf(head, sizeof head, "%s%s%s", c->group ? c->group : "", c->group ? " " : "", c->name);
+    const char *sep = *c->args ? " " : "";
+    if (with_help)
+        fprintf(f, "  %s%s%s\n      %s\n", head, sep, c->args, c->help);
+    else
+        fprintf(f, "usage: hallctl [OPTIONS] %s%s%s\n", head, sep, c->args);
+}
+
+#define USAGE_LINE                                                                                 \
+    "usage: hallctl [-c HALL.yaml] [-e CMD_ENDPOINT] [-b BUS_SUB_ENDPOINT] [--json]\n"             \
+    "               [--timeout MS] [--actor NAME] COMMAND ...\n"
+
+void hc_print_short_usage(FILE *f)
+{
+    fputs(USAGE_LINE "commands:", f);
+    const char *group = NULL;
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        const command_t *c = &commands[i];
+        if (c->group && group && strcmp(c->group, group) == 0) {
+            fprintf(f, "|%s", c->name);
+            continue;
+        }
+        fprintf(f, "%s %s%s%s", i ? "," : "", c->group ? c->group : "", c->group ? " " : "",
+                c->name);
+        group = c->group;
+    }
+    fputs("\n(hallctl --help says more)\n", f);
+}
+
+void hc_print_usage(FILE *f, const command_t *command)
+{
+    if (command) {
+        print_command(f, command, false);
+        return;
+    }
+    fputs(USAGE_LINE
+          "\n"
+          "options (before or after the command):\n"
+          "  -c, --config FILE    the hall file (default: $HALLBUS_CONFIG): endpoints, hall id\n"
+          "  -e, --endpoint EP    hall-queue's command endpoint (default " HC_DEFAULT_COMMAND ")\n"
+          "  -b, --bus EP         hall-bus's subscriber endpoint (default " HC_DEFAULT_BUS_SUB ")\n"
+          "      --json           JSON on stdout, for scripts\n"
+          "      --timeout MS     how long to wait for the hall (default 3000)\n"
+          "      --actor NAME     who asks, for the hall's log (default hallctl)\n"
+          "\n"
+          "commands:\n",
+          f);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        print_command(f, &commands[i], true);
+    fputs("\nexit status: 0 done, 1 the hall refused, 2 usage error, 3 the hall did not answer\n",
+          f);
+}
+
+/* The command named by WORDS[0] (and WORDS[1] for a group), or NULL after
+ * saying what is wrong. *USED: how many words the name took. */
+static const command_t *find_command(hallctl_t *ctl, int nwords, char **words, int *used)
+{
+    const char *first = words[0];
+    bool is_group = false;
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        const command_t *c = &commands[i];
+        if (!c->group && strcmp(c->name, first) == 0) {
+            *used = 1;
+            return c;
+        }
+        if (c->group && strcmp(c->group, first) == 0) {
+            is_group = true;
+            if (nwords > 1 && strcmp(c->name, words[1]) == 0) {
+                *used = 2;
+                return c;
+            }
+        }
+    }
+    if (is_group && nwords < 2)
+        hc_usage_error(ctl, "'%s' needs one of: open, pause, resume, close", first);
+    else if (is_group)
+        hc_usage_error(ctl, "unknown command '%s %s'", first, words[1]);
+    else
+        hc_usage_error(ctl, "unknown command '%s'", first);
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    tx_init();
+    /* a reader that went away (hallctl events | head) ends us with a failed
+     * write, which we notice, rather than with a signal */
+    signal(SIGPIPE, SIG_IGN);
+
+    hallctl_t ctl = {.timeout_ms = HC_DEFAULT_TIMEOUT_MS, .actor = HC_DEFAULT_ACTOR};
+    hc_getopt_t g;
+    hc_getopt_init(&g, &ctl, argc, argv, NULL, true);
+    const char *unused;
+    if (hc_getopt(&g, &unused) < 0)
+        return g.status;
+    if (g.npos == 0)
+        return hc_usage_error(&ctl, "no command given");
+    if (strcmp(g.pos[0], "help") == 0) {
+        hc_print_usage(stdout, NULL);
+        return HC_EXIT_OK;
+    }
+    int used;
+    const command_t *cmd = find_command(&ctl, g.npos, g.pos, &used);
+    if (!cmd)
+        return HC_EXIT_USAGE;
+    ctl.cmd = cmd;
+    /* the command sees its own word as argv[0], then its arguments */
+    int rc = cmd->run(&ctl, g.npos - used + 1, g.pos + used - 1);
+    hc_close(&ctl);
+    fflush(stdout);
+    return rc;
+}

@@ -1,0 +1,185 @@
+/* Talking to the hall: where it is, one request and its reply, and what the
+ * reply means for the exit status and for stdout. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "hallbus/envelope.h"
+#include "hallbus/pb_json.h"
+#include "hallctl.h"
+#include "text.h"
+
+int hc_resolve(hallctl_t *ctl)
+{
+    if (ctl->command_endpoint)
+        return 0;
+    const char *path = ctl->config_path;
+    if (!path) {
+        path = getenv("HALLBUS_CONFIG");
+        if (path && !*path)
+            path = NULL;
+    }
+    if (path) {
+        char err[HB_CONFIG_ERR_MAX];
+        ctl->config = hb_config_load(path, err);
+        if (!ctl->config) {
+            tx_line(stderr, "hallctl: %s", err);
+            return HC_EXIT_USAGE;
+        }
+        ctl->hall_id = ctl->config->hall.id;
+    }
+    const hb_endpoints_conf_t *ep = ctl->config ? &ctl->config->endpoints : NULL;
+    ctl->command_endpoint = ctl->cmd_endpoint   ? ctl->cmd_endpoint
+                            : ep && ep->command ? ep->command
+                                                : HC_DEFAULT_COMMAND;
+    ctl->bus_sub_endpoint = ctl->sub_endpoint   ? ctl->sub_endpoint
+                            : ep && ep->bus_sub ? ep->bus_sub
+                                                : HC_DEFAULT_BUS_SUB;
+    return 0;
+}
+
+/* Sends REQ; returns the reply (caller frees), or NULL with *STATUS the exit
+ * status that fits, after saying why on stderr unless QUIET. */
+static Hallbus__Reply *call(hallctl_t *ctl, Hallbus__Request *req, bool quiet, int *status)
+{
+    *status = hc_resolve(ctl);
+    if (*status != 0)
+        return NULL;
+    if (!ctl->rpc) {
+        ctl->rpc = hb_rpc_new(NULL, ctl->command_endpoint, ctl->timeout_ms);
+        if (!ctl->rpc) {
+            /* zmq_connect refuses only what is not an endpoint at all */
+            if (!quiet)
+                tx_line(stderr, "hallctl: '%s' is not an endpoint ZeroMQ can connect to",
+                        ctl->command_endpoint);
+            *status = HC_EXIT_USAGE;
+            return NULL;
+        }
+    }
+    req->hall_id = (char *)(ctl->hall_id ? ctl->hall_id : "");
+    req->actor = (char *)ctl->actor;
+    char why[256];
+    Hallbus__Reply *reply = hb_rpc_call(ctl->rpc, req, why, sizeof why);
+    if (!reply) {
+        if (!quiet)
+            tx_line(stderr, "hallctl: hall-queue at %s did not answer: %s", ctl->command_endpoint,
+                    why);
+        *status = HC_EXIT_UNREACHABLE;
+    }
+    return reply;
+}
+
+static void print_refusal(hallctl_t *ctl, const Hallbus__Reply *reply)
+{
+    const char *code = hb_status_name(reply->code);
+    const char *msg = reply->message && *reply->message ? reply->message : code;
+    tx_line(stderr, "hallctl: %s", msg);
+    if (!ctl->json)
+        return;
+    json_t *doc = json_object();
+    json_object_set_new(doc, "code", json_string(code));
+    json_t *jmsg = json_string(msg);
+    if (!jmsg) { /* not UTF-8: let the converter repair it */
+        json_t *r = hb_pb_to_json(&reply->base);
+        jmsg = json_incref(json_object_get(r, "message"));
+        json_decref(r);
+    }
+    json_object_set_new(doc, "message", jmsg ? jmsg : json_string(code));
+    json_dumpf(doc, stdout, JSON_INDENT(2));
+    fputc('\n', stdout);
+    json_decref(doc);
+}
+
+static int print_json(const Hallbus__Reply *reply, bool with_ahead)
+{
+    const ProtobufCMessage *result = NULL;
+    switch (reply->result_case) {
+    case HALLBUS__REPLY__RESULT_TICKET:
+        result = &reply->ticket->base;
+        break;
+    case HALLBUS__REPLY__RESULT_STATUS:
+        result = &reply->status->base;
+        break;
+    case HALLBUS__REPLY__RESULT_SNAPSHOT:
+        result = &reply->snapshot->base;
+        break;
+    case HALLBUS__REPLY__RESULT_WINDOW:
+        result = &reply->window->base;
+        break;
+    default:
+        break;
+    }
+    json_t *doc = result ? hb_pb_to_json(result) : json_object();
+    if (!doc) {
+        tx_line(stderr, "hallctl: out of memory");
+        return HC_EXIT_REFUSED;
+    }
+    if (with_ahead) {
+        /* always present, zero included: scripts test them without guessing */
+        json_object_set_new(doc, "ahead", json_integer(reply->ahead));
+        json_object_set_new(doc, "estimated_wait_s", json_integer(reply->estimated_wait_s));
+    }
+    json_dumpf(doc, stdout, JSON_INDENT(2));
+    fputc('\n', stdout);
+    json_decref(doc);
+    return HC_EXIT_OK;
+}
+
+int hc_run(hallctl_t *ctl, Hallbus__Request *req, hc_printer print, bool with_ahead)
+{
+    int status;
+    Hallbus__Reply *reply = call(ctl, req, false, &status);
+    if (!reply)
+        return status;
+    if (reply->code != HALLBUS__STATUS_CODE__OK) {
+        print_refusal(ctl, reply);
+        status = HC_EXIT_REFUSED;
+    } else if (ctl->json) {
+        status = print_json(reply, with_ahead);
+    } else {
+        print(ctl, reply);
+        status = HC_EXIT_OK;
+    }
+    hallbus__reply__free_unpacked(reply, NULL);
+    return status;
+}
+
+const char *hc_service_name(hallctl_t *ctl, const char *prefix)
+{
+    if (!prefix || !*prefix)
+        return NULL;
+    if (ctl->config) {
+        const hb_service_conf_t *s = hb_config_service(ctl->config, prefix);
+        return s ? s->name : NULL;
+    }
+    if (!ctl->status_tried) {
+        /* one more round trip, for people only: the names are not in a Ticket */
+        ctl->status_tried = true;
+        Hallbus__GetStatus get = HALLBUS__GET_STATUS__INIT;
+        Hallbus__Request req = HALLBUS__REQUEST__INIT;
+        req.command_case = HALLBUS__REQUEST__COMMAND_GET_STATUS;
+        req.get_status = &get;
+        int status;
+        ctl->status = call(ctl, &req, true, &status);
+        if (ctl->status && (ctl->status->code != HALLBUS__STATUS_CODE__OK ||
+                            ctl->status->result_case != HALLBUS__REPLY__RESULT_STATUS)) {
+            hallbus__reply__free_unpacked(ctl->status, NULL);
+            ctl->status = NULL;
+        }
+    }
+    if (!ctl->status)
+        return NULL;
+    const Hallbus__HallStatus *st = ctl->status->status;
+    for (size_t i = 0; i < st->n_services; i++)
+        if (st->services[i]->prefix && strcmp(st->services[i]->prefix, prefix) == 0)
+            return st->services[i]->name;
+    return NULL;
+}
+
+void hc_close(hallctl_t *ctl)
+{
+    hb_rpc_destroy(&ctl->rpc);
+    if (ctl->status)
+        hallbus__reply__free_unpacked(ctl->status, NULL);
+    ctl->status = NULL;
+    hb_config_destroy(&ctl->config);
+}
