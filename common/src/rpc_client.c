@@ -135,7 +135,8 @@ Hallbus__Reply *hb_rpc_call(hb_rpc_t *self, Hallbus__Request *req, char *err, si
             snprintf(err, errlen, "reply is not a protobuf Reply");
             return NULL;
         }
-        if (reply->request_id == req->request_id)
+        /* 0: the server could not read the request, so not its id either */
+        if (reply->request_id == req->request_id || reply->request_id == 0)
             return reply;
         hallbus__reply__free_unpacked(reply, NULL); /* a late answer to an earlier call */
     }

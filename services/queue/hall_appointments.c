@@ -251,7 +251,7 @@ int hall_check_in(hall_t *self, const char *code, int64_t now, Hallbus__Appointm
     int64_t opens = a->slot_start - (int64_t)ac->checkin_before_minutes * 60 * 1000000;
     int64_t closes = a->slot_start + (int64_t)ac->checkin_after_minutes * 60 * 1000000;
     char when[8];
-    if (now < opens || now > closes || strcmp(a->date, self->business_date) != 0) {
+    if (now < opens || now > closes) {
         clock_of(now < opens ? opens : closes, when);
         rc = hall_refuse(err, HALLBUS__STATUS_CODE__REFUSED,
                          now < opens ? "check-in for the %s %s slot opens at %s"

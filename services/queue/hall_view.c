@@ -1,5 +1,6 @@
 #include "hall_view.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,6 +87,11 @@ void hall_view_snapshot(hall_t *self, int64_t now, hall_view_t *v)
             self->recent_calls[(self->recent_next + HALL_RECENT_CALLS - i) % HALL_RECENT_CALLS];
         if (!t)
             break;
+        bool seen = false; /* a recall is the same call again: show it once */
+        for (unsigned j = 0; j < r; j++)
+            seen |= v->recent_ptrs[j]->id == t->id;
+        if (seen)
+            continue;
         hall_ticket_view(self, t, &v->recent[r]);
         v->recent_ptrs[r] = &v->recent[r];
         r++;

@@ -35,6 +35,7 @@ typedef struct {
     bool json;
     int timeout_ms;
     const char *actor;
+    const char *staff; /* --staff: the person acting at a window (counter_route.c) */
 
     /* resolved by hc_resolve */
     hb_config_t *config; /* NULL when no hall file was named */
@@ -148,6 +149,14 @@ const char *hc_service_name(hallctl_t *ctl, const char *prefix);
 
 void hc_close(hallctl_t *ctl);
 
+/* ── counter_route.c: window commands through the hall's counters ──────── */
+
+/* Sets REQ's staff (--staff, or the one opening the window) and, when the
+ * hall file lists counters and one serves REQ's window, points *ENDPOINT at
+ * it. Returns 0, or HC_EXIT_USAGE after saying why (no --staff for a
+ * counter). */
+int hc_counter_route(hallctl_t *ctl, Hallbus__Request *req, const char **endpoint);
+
 /* ── the commands ────────────────────────────────────────────────────────── */
 
 int cmd_take(hallctl_t *ctl, int argc, char **argv);
@@ -167,5 +176,16 @@ int cmd_window_close(hallctl_t *ctl, int argc, char **argv);
 int cmd_status(hallctl_t *ctl, int argc, char **argv);
 int cmd_snapshot(hallctl_t *ctl, int argc, char **argv);
 int cmd_events(hallctl_t *ctl, int argc, char **argv);
+/* cmd_rules.c */
+int cmd_ticket_notice(hallctl_t *ctl, int argc, char **argv);
+int cmd_call_ticket(hallctl_t *ctl, int argc, char **argv);
+int cmd_book(hallctl_t *ctl, int argc, char **argv);
+int cmd_cancel(hallctl_t *ctl, int argc, char **argv);
+int cmd_check_in(hallctl_t *ctl, int argc, char **argv);
+int cmd_appointments(hallctl_t *ctl, int argc, char **argv);
+int cmd_complain(hallctl_t *ctl, int argc, char **argv);
+int cmd_complaint_handle(hallctl_t *ctl, int argc, char **argv);
+int cmd_complaint_reply(hallctl_t *ctl, int argc, char **argv);
+int cmd_complaints(hallctl_t *ctl, int argc, char **argv);
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cmd_audit.h"
+#include "cmd_notify.h"
 #include "hallctl.h"
 #include "text.h"
 
@@ -18,6 +19,8 @@ static const command_t commands[] = {
      "[--channel CH]",
      "take a ticket for a service (by prefix: A)", cmd_take},
     {NULL, "status", "", "waiting per service, and the windows", cmd_status},
+    {"ticket", "notice", "NUMBER", "print the one-time notice of missing materials",
+     cmd_ticket_notice},
     {NULL, "ticket", "NUMBER", "one ticket of today (A012)", cmd_ticket},
     {NULL, "snapshot", "", "the whole state of the hall (mostly for --json)", cmd_snapshot},
     {"window", "open", "W --staff ID [--services A,B]", "open window W for a staff member",
@@ -40,6 +43,20 @@ static const command_t commands[] = {
      "NUMBER RATING [--comment TEXT]  (RATING: 1-4 or very-satisfied|satisfied|"
      "basically-satisfied|dissatisfied)",
      "record the citizen's rating", cmd_evaluate},
+    {NULL, "call-ticket", "W NUMBER", "call one waiting ticket out of order", cmd_call_ticket},
+    {NULL, "book", "SERVICE DATE SLOT [--contact C]", "book an appointment (SLOT: HH:MM)",
+     cmd_book},
+    {NULL, "cancel", "CODE", "cancel an appointment", cmd_cancel},
+    {NULL, "check-in", "CODE", "check an appointment in: it becomes a ticket", cmd_check_in},
+    {NULL, "appointments", "[--date YYYY-MM-DD] [--service S]", "the appointments of a day",
+     cmd_appointments},
+    {NULL, "complain", "TEXT [--ticket N] [--window W] [--staff ID] [--contact C]",
+     "file a complaint", cmd_complain},
+    {"complaint", "handle", "ID --handler ID --note TEXT", "record how a complaint is handled",
+     cmd_complaint_handle},
+    {"complaint", "reply", "ID --handler ID --reply TEXT", "record the reply; closes it",
+     cmd_complaint_reply},
+    {NULL, "complaints", "[--open]", "the complaints on record", cmd_complaints},
     {NULL, "events", "[--kind ticket.called,window.] [--hall H] [--count N] [--heartbeats]",
      "follow the hall's events", cmd_events},
     {"audit", "tail", "[--hall H] [--kind K,..] [--window W] [--staff S] [--since TIME] [--follow] [--count N]", "the audit record, then live", cmd_audit_tail},
@@ -48,6 +65,8 @@ static const command_t commands[] = {
     {"audit", "verify", "[--hall H] [--file STORE_OR_EXPORT]", "walk the hash chain; exit 1 on a break", cmd_audit_verify},
     {"audit", "export", "--from D [--to D] --output FILE [--hall H]", "a hall's records of a range of days to a file", cmd_audit_export},
     {NULL, "report", "[--hall H] [--from D] [--to D] [--csv|--html] [--output FILE]", "performance review per service, window and staff", cmd_report},
+    {"notify", "status", "[--all] [--limit N]", "hall-notifier's outbox: pending, sent, failed, expired", cmd_notify_status},
+    {"notify", "retry", "ID", "send an outbox message again by hand", cmd_notify_retry},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

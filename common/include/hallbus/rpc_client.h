@@ -16,7 +16,9 @@ typedef struct hb_rpc_s hb_rpc_t;
 hb_rpc_t *hb_rpc_new(void *ctx, const char *endpoint, int timeout_ms);
 void hb_rpc_destroy(hb_rpc_t **self);
 
-/* Sends REQ (its request_id is set by the client) and waits for the reply.
+/* Sends REQ (its request_id is set by the client) and waits for the reply
+ * with that id, or with id 0: an error reply to a request the server could
+ * not read (malformed, too large).
  * Returns the reply, which the caller owns (hallbus__reply__free_unpacked),
  * or NULL with ERR filled: timeout, or an undecodable reply. */
 Hallbus__Reply *hb_rpc_call(hb_rpc_t *self, Hallbus__Request *req, char *err, size_t errlen);
