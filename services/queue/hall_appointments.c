@@ -18,7 +18,8 @@
 
 /* The slot starts of DATE for SVC: from each session's start, every
  * slot_minutes, while the slot ends within the session. Without business
- * hours, the whole day. Returns how many (at most MAX). */
+ * hours, the whole day. Returns how many (at most MAX: a day of 5-minute
+ * slots is 288). */
 static unsigned day_slots(const hall_t *self, const service_t *svc, const struct tm *day,
                           unsigned *starts, unsigned max)
 {
@@ -139,8 +140,8 @@ int hall_book(hall_t *self, const char *service, const char *date, const char *s
     if (start <= now)
         return hall_refuse(err, HALLBUS__STATUS_CODE__REFUSED,
                            "the %s slot of %s has already begun; choose a later one", slot, date);
-    unsigned starts[128];
-    unsigned n = day_slots(self, svc, &day, starts, 128);
+    unsigned starts[24 * 60 / 5];
+    unsigned n = day_slots(self, svc, &day, starts, sizeof starts / sizeof starts[0]);
     bool exists = false;
     for (unsigned i = 0; i < n; i++)
         exists |= starts[i] == (unsigned)minute;

@@ -20,6 +20,8 @@ typedef struct {
     pid_t bus, queue;
     void *ctx;
     hb_rpc_t *rpc;
+    void *subs[16]; /* handed out by hb_fixture_subscribe, closed by hb_fixture_stop */
+    int nsubs;
 } hb_fixture_t;
 
 /* The hall's services and windows, as YAML; NULL for the default small hall:
@@ -64,7 +66,9 @@ int hb_fx_finish(hb_fixture_t *fx, unsigned window);
 int hb_fixture_hallctl(hb_fixture_t *fx, char *out, size_t outlen, const char *const *args);
 
 /* A SUB socket on the bus for PREFIX ("" for all), returned once the
- * subscription is live (a heartbeat of this hall has arrived through it). */
+ * subscription is live (a heartbeat of this hall has arrived through it).
+ * The fixture owns it: hb_fixture_stop closes it (do not zmq_close it), so a
+ * test that fails half-way cannot leave the context unable to terminate. */
 void *hb_fixture_subscribe(hb_fixture_t *fx, const char *prefix);
 /* Receives one event within TIMEOUT_MS, skipping heartbeats unless
  * WANT_HEARTBEATS. Caller frees with hallbus__envelope__free_unpacked. */
