@@ -467,3 +467,40 @@ Test(config, contact_secret_must_be_long_enough)
     refuse_edit("  heartbeat_ms: 500\n", "  contact_secret: short\n",
                 ":23: queue.contact_secret: is shorter than 16 characters");
 }
+
+Test(config, the_worked_example_of_a_real_hall_loads_with_its_rules)
+{
+    char file[512];
+    snprintf(file, sizeof file, "%s/deploy/riverside-hall.yaml",
+             getenv("HALLBUS_SRC") ? getenv("HALLBUS_SRC") : ".");
+    hb_config_t *config = hb_config_load(file, err);
+    cr_assert_not_null(config, "%s", err);
+    cr_assert(config->hours.enabled);
+    cr_assert_eq(config->hours.sessions_count[1], 2, "Monday has a lunch break");
+    cr_assert_eq(config->hours.sessions[1][0].end, 12 * 60);
+    cr_assert_eq(config->hours.sessions[1][1].start, 14 * 60);
+    cr_assert_eq(config->hours.sessions_count[0], 0, "closed on Sunday");
+    cr_assert_eq(config->hours.holidays_count, 8);
+    cr_assert_eq(config->windows[2].policy, HB_POLICY_WEIGHTED);
+    cr_assert_eq(config->windows[2].weights[0], 3);
+    cr_assert_eq(config->windows[3].policy, HB_POLICY_ORDERED);
+    cr_assert(config->services[2].appointments.enabled);
+    cr_assert_eq(config->services[3].appointments.slot_minutes, 60);
+    cr_assert_eq(config->services[3].appointments.checkin_after_minutes, 15, "default");
+    hb_config_destroy(&config);
+}
+
+Test(config, a_weighted_window_naming_a_service_it_does_not_serve_is_refused)
+{
+    refuse_edit("    services: [A, B]\n",
+                "    services: [A, B]\n    policy: weighted\n    weights: [\"A:3\", \"Z:1\"]\n",
+                "windows[0].weights[1]: service \"Z\" is not among this window's services");
+}
+
+Test(config, an_unknown_policy_and_a_bad_session_are_refused)
+{
+    refuse_edit("    services: [B]\n", "    services: [B]\n    policy: fastest\n",
+                "windows[1].policy: \"fastest\" is not a policy");
+    refuse_edit("queue:\n", "hours:\n  mon: [\"12:00-08:30\"]\nqueue:\n",
+                ":23: hours.mon[0]: \"12:00-08:30\" is not a session");
+}
