@@ -1,6 +1,7 @@
 /* A tiny HTTP/1.1 receiver for the notifier's tests and benchmark: one
  * thread, poll() over its connections, just enough parsing for a POST with
- * a Content-Length. It records every request and answers as told. */
+ * a Content-Length. It records every request (but those to /baseline, a
+ * benchmark's plain loop) and answers as told. */
 #ifndef NOTIFIER_TEST_RECEIVER_H
 #define NOTIFIER_TEST_RECEIVER_H
 

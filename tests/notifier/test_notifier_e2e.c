@@ -482,6 +482,12 @@ Test(notifier_e2e, kill_9_in_a_burst_loses_nothing_and_resends_nothing_confirmed
     cr_assert(hb_wait_until(some_arrived, (void *)(intptr_t)5, 20000), "the burst began");
     hb_fixture_kill(&notifier, SIGKILL);
     int at_kill = rx_seen(&rx);
+    /* the channel's token bucket (40 a second, bursts of 4) held: by any time t after the
+     * first delivery, at most 4 + 40 t more had arrived */
+    for (int i = 1; i < at_kill; i++) {
+        double t = (double)(rx.req[i].at_us - rx.req[0].at_us) / 1e6;
+        cr_assert_leq(i, 4 + (int)(40 * t) + 1, "delivery %d came %.3f s after the first", i, t);
+    }
     cr_assert_lt(rx_delivered(&rx, NULL), N, "the kill came in the middle of the burst");
     static keyset_t confirmed;
     sent_keys(&confirmed);
@@ -740,4 +746,43 @@ Test(notifier_e2e, calls_made_while_the_bus_is_down_and_after_a_false_gap_reach_
     cr_assert_eq(called, 3);
     cr_assert_eq(recalled, 1);
     stop_all();
+}
+
+/* ── a bad hall file ── */
+
+Test(notifier_e2e, a_template_naming_a_missing_field_stops_the_start_with_file_and_line)
+{
+    char dir[] = "/tmp/hallbus-notifier-bad-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char path[128], log[160], cmd[600];
+    snprintf(path, sizeof path, "%s/hall.yaml", dir);
+    snprintf(log, sizeof log, "%s/err.txt", dir);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "hall: {id: t1, name: T}\n"
+               "services: [{prefix: A, name: General}]\n"
+               "windows: [{number: 1, services: [A]}]\n"
+               "endpoints: {command: \"tcp://127.0.0.1:1\", bus_pub: \"tcp://127.0.0.1:2\","
+               " bus_sub: \"tcp://127.0.0.1:3\"}\n"
+               "queue:\n  contact_secret: \"contact-secret-0123456789\"\n"
+               "notifier:\n"
+               "  messages:\n"
+               "    - kind: no_show\n"
+               "      zh: \"{number}号已过号，请于{until}前重新排队\"\n"
+               "      en: \"Ticket {number}: go to window {windw}\"\n");
+    fclose(f);
+    const char *bin = getenv("HALLBUS_BIN");
+    snprintf(cmd, sizeof cmd, "'%s/hall-notifier' -c '%s' 2> '%s'", bin ? bin : "build/bin", path,
+             log);
+    int status = system(cmd);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 2, "refused with status 2");
+    f = fopen(log, "r");
+    char text[1024];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    char want[200];
+    snprintf(want, sizeof want, "%s:11: notifier.messages[0].en: names field \"windw\"", path);
+    cr_assert(strstr(text, want), "%s", text);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
 }

@@ -255,6 +255,8 @@ Test(outbox, a_key_is_added_once_and_moves_through_its_states_across_reopen)
     unsigned counts[4];
     nt_outbox_counts(o, counts);
     cr_assert_eq(counts[NT_SENT], 1);
+    cr_assert_eq(nt_outbox_prune(o, 4000), 0, "changed at 5000: kept");
+    cr_assert_eq(nt_outbox_prune(o, 6000), 1, "settled long enough: removed");
     drop_outbox(&o);
 }
 
@@ -501,10 +503,22 @@ Test(outbox, a_message_waits_for_its_time_and_a_withdrawn_one_is_never_sent)
     cr_assert_eq(n, 1);
     cr_assert_str_eq(due[0].key, "h1-appt-X-reminder");
     nt_msg_free(&due[0]);
+    /* a reminder waiting for its hour does not hold back the same contact's other messages */
+    nt_new_msg_t later = msg("h1-appt-Z-reminder", "ct-z", 1000, 900000);
+    later.not_before = 800000;
+    nt_new_msg_t now_msg = msg("h1-77-called", "ct-z", 1000, 900000);
+    nt_outbox_add(o, &later);
+    nt_outbox_add(o, &now_msg);
+    n = nt_outbox_due(o, 60000, due, 4, NULL, NULL);
+    cr_assert_eq(n, 2);
+    cr_assert_str_eq(due[0].key, "h1-77-called", "first by its time");
+    cr_assert_str_eq(due[1].key, "h1-appt-X-reminder");
+    nt_msg_free(&due[0]);
+    nt_msg_free(&due[1]);
     drop_outbox(&o);
 }
 
-Test(tracker, a_ticket_goes_where_the_hall_says_an_appointment_before_walk_ins)
+Test(tracker, a_ticket_goes_where_its_event_says_and_appointments_have_their_own_line)
 {
     char *path = write_hall("notifier:\n  near_ahead: 0\n");
     char err[HB_CONFIG_ERR_MAX];
@@ -512,21 +526,29 @@ Test(tracker, a_ticket_goes_where_the_hall_says_an_appointment_before_walk_ins)
     cr_assert_not_null(c, "%s", err);
     seen_t s = {0};
     nt_tracker_t *tr = nt_tracker_new(c, record, &s);
-    Hallbus__Ticket t[4];
-    Hallbus__TicketIssued ev[4];
-    const char *numbers[4] = {"A001", "A002", "A003", "A004"};
+    Hallbus__Ticket t[5];
+    Hallbus__TicketIssued ev[5];
+    const char *numbers[5] = {"A001", "A002", "A003", "A004", "A005"};
     for (int i = 0; i < 3; i++) {
         Hallbus__Envelope e =
             issued(&t[i], &ev[i], (uint64_t)i + 1, (uint64_t)i + 1, numbers[i], "");
         nt_tracker_event(tr, &e, true);
     }
-    /* A004 checked in from an appointment whose slot has begun: 1 ahead, not 3 */
+    /* A004 requeued behind one (queue.requeue_after: 1): 1 ahead, not 3 */
     Hallbus__Envelope e = issued(&t[3], &ev[3], 4, 4, numbers[3], "");
     ev[3].ahead = 1;
     nt_tracker_event(tr, &e, true);
     cr_assert_eq(nt_tracker_ahead(tr, "A004"), 1);
     cr_assert_eq(nt_tracker_ahead(tr, "A002"), 2, "the walk-ins behind it moved back");
     cr_assert_eq(nt_tracker_ahead(tr, "A003"), 3);
+    /* A005 checked in from an appointment: its own line, walk-ins do not move */
+    e = issued(&t[4], &ev[4], 5, 5, numbers[4], "");
+    t[4].appointment_code = "H7K2QX";
+    ev[4].ahead = 0;
+    nt_tracker_event(tr, &e, true);
+    cr_assert_eq(nt_tracker_ahead(tr, "A005"), 0);
+    cr_assert_eq(nt_tracker_ahead(tr, "A003"), 3);
+    cr_assert_eq(nt_tracker_waiting(tr), 5);
     cr_assert_eq(s.n, 0, "near_ahead 0 tells no one");
     nt_tracker_destroy(&tr);
     hb_config_destroy(&c);

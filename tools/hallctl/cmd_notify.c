@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "hallbus/clock.h"
 #include "hallbus/pb_json.h"
@@ -52,8 +53,8 @@ static void fmt_time(int64_t us, char *out, size_t len)
 
 int cmd_notify_status(hallctl_t *ctl, int argc, char **argv)
 {
-    static const hc_opt_t opts[] = {{"all", false, HC_OPT_FIRST}, {"limit", true, HC_OPT_FIRST + 1},
-                                    {NULL, false, 0}};
+    static const hc_opt_t opts[] = {
+        {"all", false, HC_OPT_FIRST}, {"limit", true, HC_OPT_FIRST + 1}, {NULL, false, 0}};
     hc_getopt_t g;
     hc_getopt_init(&g, ctl, argc, argv, opts, false);
     bool all = false;
@@ -76,8 +77,8 @@ int cmd_notify_status(hallctl_t *ctl, int argc, char **argv)
 
     Hallbus__NotifyStatus st = HALLBUS__NOTIFY_STATUS__INIT;
     sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT state, COUNT(*) FROM outbox GROUP BY state", -1, &q,
-                           NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, "SELECT state, COUNT(*) FROM outbox GROUP BY state", -1, &q, NULL) !=
+        SQLITE_OK) {
         fprintf(stderr, "hallctl: %s is not a notifier outbox (yet): %s\n",
                 ctl->config->notifier.db, sqlite3_errmsg(db));
         sqlite3_close(db);
@@ -216,14 +217,15 @@ int cmd_notify_retry(hallctl_t *ctl, int argc, char **argv)
         return HC_EXIT_REFUSED;
     }
     int64_t now = hb_now_us();
-    int64_t fresh = now + (int64_t)ctl->config->notifier.kinds[kind < HB_NOTE_KINDS ? kind : 0]
-                                   .deadline_s *
-                              1000000;
+    int64_t fresh =
+        now +
+        (int64_t)ctl->config->notifier.kinds[kind < HB_NOTE_KINDS ? kind : 0].deadline_s * 1000000;
     int rc = SQLITE_ERROR;
-    if (sqlite3_prepare_v2(db,
-                           "UPDATE outbox SET state = 0, next_at = ?2, deadline = MAX(deadline, ?3),"
-                           " last_error = 'retried by hand', updated_at = ?2 WHERE id = ?1",
-                           -1, &q, NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(
+            db,
+            "UPDATE outbox SET state = 0, next_at = ?2, deadline = MAX(deadline, ?3),"
+            " last_error = 'retried by hand', updated_at = ?2 WHERE id = ?1",
+            -1, &q, NULL) == SQLITE_OK) {
         sqlite3_bind_int64(q, 1, id);
         sqlite3_bind_int64(q, 2, now);
         sqlite3_bind_int64(q, 3, fresh);

@@ -1,0 +1,100 @@
+/* hall-notifier's state, shared by its files: main.c (sockets, the Clone
+ * pattern against hall-queue, decisions into the outbox) and sender.c (the
+ * attempts: contact, rate limit, channel, result). */
+#ifndef NOTIFIER_H
+#define NOTIFIER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uthash.h>
+#include <uv.h>
+
+#include "hallbus.pb-c.h"
+#include "hallbus/config.h"
+#include "hallbus/signals.h"
+#include "hallbus/zsock_uv.h"
+#include "http.h"
+#include "outbox.h"
+#include "payload.h"
+#include "policy.h"
+#include "tracker.h"
+
+#define NT_INFLIGHT_MAX 256
+
+typedef struct attempt_s attempt_t;
+
+typedef struct {
+    nt_bucket_t bucket;
+    uv_timer_t timer;
+    attempt_t *head, *tail; /* resolved, waiting for a token */
+    unsigned queued;
+} nt_chan_state_t;
+
+typedef enum { REQ_SNAPSHOT, REQ_FETCH, REQ_RESOLVE } req_type_t;
+
+typedef struct pending_req_s {
+    uint64_t id;
+    req_type_t type;
+    attempt_t *attempt;
+    int64_t deadline_us;
+    UT_hash_handle hh;
+} pending_req_t;
+
+typedef struct {
+    unsigned long events, heartbeats, malformed, foreign, gaps, fetches, fetched, snapshots, gone;
+    unsigned long decisions, added, duplicates, born_expired;
+    unsigned long attempts, sent, retried, failed, expired, resolve_failed, rate_delayed;
+    unsigned long http_5xx, http_4xx, http_other, timeouts, unreachable, command_failed;
+} nt_counters_t;
+
+typedef struct notifier_s {
+    uv_loop_t *loop;
+    hb_config_t *config;
+    const hb_notifier_conf_t *conf;
+    nt_outbox_t *outbox;
+    nt_tracker_t *tracker;
+    void *ctx;
+    hb_zsock_t *sub, *dealer;
+    nt_http_t *http;
+    uv_timer_t scan, stats;
+    unsigned long stats_ticks;
+    uv_timer_t commit; /* outcomes are committed together, a few ms after the first */
+    hb_signals_t signals;
+    bool stopping;
+
+    /* the Clone pattern */
+    bool live;             /* a snapshot has been applied */
+    bool skip_to_snapshot; /* the journal lost events: start from the next snapshot */
+    bool fetching;
+    uint64_t last;      /* last hall event taken into account */
+    uint64_t model_seq; /* the snapshot the model was built from */
+    uint64_t next_request_id;
+    pending_req_t *requests;
+
+    attempt_t *inflight; /* by outbox id */
+    unsigned inflight_count;
+    nt_chan_state_t chans[NT_CHANNELS];
+    nt_counters_t count;
+} notifier_t;
+
+/* sender.c */
+void nt_sender_init(notifier_t *n);
+/* Expires what is past its deadline and starts attempts for what is due. */
+void nt_sender_scan(notifier_t *n);
+/* The answer to a ResolveContact request. */
+void nt_sender_resolved(notifier_t *n, attempt_t *a, const Hallbus__Reply *reply,
+                        const char *error);
+/* Drops every attempt (on stop): their messages stay pending. */
+void nt_sender_stop(notifier_t *n);
+
+/* main.c: commits the outcomes recorded lately within a few milliseconds
+ * (one fsync for many deliveries); a "sent" lost to a crash in between is
+ * sent again, and dropped by the receiver by its idempotency key. */
+void nt_commit_soon(notifier_t *n);
+/* main.c: sends REQ to hall-queue on the DEALER; 0 or -1. */
+int nt_request(notifier_t *n, Hallbus__Request *req, req_type_t type, attempt_t *a,
+               uint32_t timeout_ms);
+/* Forgets the pending request of attempt A (it is going away). */
+void nt_request_forget_attempt(notifier_t *n, attempt_t *a);
+
+#endif
