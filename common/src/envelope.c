@@ -75,6 +75,8 @@ const char *hb_event_kind(const Hallbus__Envelope *env)
         return "window.resumed";
     case HALLBUS__ENVELOPE__EVENT_WINDOW_CLOSED:
         return "window.closed";
+    case HALLBUS__ENVELOPE__EVENT_TICKET_READY:
+        return "ticket.ready";
     case HALLBUS__ENVELOPE__EVENT_SERVICE_OVERTIME:
         return "ticket.overtime";
     case HALLBUS__ENVELOPE__EVENT_APPOINTMENT_BOOKED:
@@ -139,6 +141,8 @@ const char *hb_command_name(const Hallbus__Request *req)
         return "snapshot";
     case HALLBUS__REQUEST__COMMAND_GET_TICKET:
         return "ticket";
+    case HALLBUS__REQUEST__COMMAND_MARK_READY:
+        return "ready";
     case HALLBUS__REQUEST__COMMAND_CALL_TICKET:
         return "call-ticket";
     case HALLBUS__REQUEST__COMMAND_REPORT_OVERTIME:

@@ -461,6 +461,16 @@ void nt_tracker_event(nt_tracker_t *self, const Hallbus__Envelope *env, bool app
         }
         break;
     }
+    case HALLBUS__ENVELOPE__EVENT_TICKET_READY: {
+        /* an accepted matter, possibly of an earlier day: no line to track */
+        v = env->ticket_ready->ticket;
+        if (!v)
+            break;
+        common_fields(self, &f, v->number, v->service, svc_name);
+        nt_fields_set(&f, "promised_date", v->promised_date ? v->promised_date : "");
+        event_message(self, HB_NOTE_READY, env, v, &f);
+        break;
+    }
     case HALLBUS__ENVELOPE__EVENT_DAILY_RESET:
         if (apply)
             clear(self);

@@ -237,6 +237,9 @@ static int dispatch(hall_t *hall, const Hallbus__Request *req, int64_t now, outc
             return hall_refuse(err, HALLBUS__STATUS_CODE__NOT_FOUND,
                                "there is no ticket %.16s today", req->get_ticket->number);
         return HALLBUS__STATUS_CODE__OK;
+    case HALLBUS__REQUEST__COMMAND_MARK_READY:
+        return hall_mark_ready(hall, req->mark_ready->number, req->mark_ready->business_date, now,
+                               err);
     case HALLBUS__REQUEST__COMMAND_CALL_TICKET:
         return hall_call_ticket(hall, req->call_ticket->window, req->call_ticket->number, now,
                                 &o->ticket, err);

@@ -195,7 +195,7 @@ void hall_outbox_free(outbox_item_t *items)
 
 /* ── lifecycle ──────────────────────────────────────────────────────────── */
 
-static void ticket_free(ticket_t *t)
+void hall_ticket_free(ticket_t *t)
 {
     free(t->reason);
     for (unsigned i = 0; i < t->materials_count; i++)
@@ -212,7 +212,7 @@ void hall_free_tickets(hall_t *self)
     {
         HASH_DELETE(hh_id, self->by_id, t);
         HASH_DELETE(hh_number, self->by_number, t);
-        ticket_free(t);
+        hall_ticket_free(t);
     }
     for (unsigned i = 0; i < self->services_count; i++) {
         service_t *s = &self->services[i];

@@ -236,6 +236,11 @@ void hall_line_remove(line_t *line, ticket_t *t);
 line_t *hall_line_of(ticket_t *t);
 void hall_note_call(hall_t *self, ticket_t *t);
 void hall_free_tickets(hall_t *self);
+void hall_ticket_free(ticket_t *t);
+/* The accepted matter of ticket NUMBER of DATE (today when empty or NULL)
+ * is ready to collect: publishes ticket.ready, once. */
+int hall_mark_ready(hall_t *self, const char *number, const char *date, int64_t now,
+                    hall_err_t *err);
 /* Gives W the services CHOSEN (COUNT of them), or its configured ones when
  * CHOSEN is NULL, with their weights; the round robin starts afresh. */
 void hall_window_set_services(hall_t *self, window_t *w, service_t **chosen, unsigned count);

@@ -19,7 +19,7 @@ static const char SCHEMA[] =
     "  recalls INTEGER NOT NULL, requeues INTEGER NOT NULL, result INTEGER NOT NULL,"
     "  reason TEXT, missing_materials TEXT, promised_date TEXT, rating INTEGER NOT NULL,"
     "  rating_comment TEXT, channel TEXT, contact_ref TEXT, queue_key INTEGER NOT NULL,"
-    "  appointment_code TEXT, slot_start INTEGER, no_show_at INTEGER,"
+    "  appointment_code TEXT, slot_start INTEGER, no_show_at INTEGER, ready_at INTEGER,"
     "  UNIQUE(business_date, number));"
     "CREATE TABLE IF NOT EXISTS contacts(ref TEXT PRIMARY KEY, ticket_id INTEGER NOT NULL,"
     "  contact TEXT NOT NULL);"
@@ -82,6 +82,7 @@ static int migrate(sqlite3 *db)
         "ALTER TABLE tickets ADD COLUMN appointment_code TEXT",
         "ALTER TABLE tickets ADD COLUMN slot_start INTEGER",
         "ALTER TABLE tickets ADD COLUMN no_show_at INTEGER",
+        "ALTER TABLE tickets ADD COLUMN ready_at INTEGER",
     };
     for (size_t i = 0; i < sizeof added / sizeof added[0]; i++) {
         char *msg = NULL;
@@ -303,59 +304,86 @@ static char *dup_or_null(const char *text)
     return *text ? strdup(text) : NULL;
 }
 
+#define TICKET_COLUMNS                                                                             \
+    "id, number, service, original_service, daily_number, priority, green_reason,"                 \
+    " state, issued_at, first_called_at, called_at, started_at, finished_at, window, staff,"       \
+    " recalls, requeues, result, reason, missing_materials, promised_date, rating,"                \
+    " rating_comment, channel, contact_ref, queue_key, appointment_code, slot_start, no_show_at"
+
+/* A ticket from a row of TICKET_COLUMNS, or NULL if its service is no
+ * longer in the hall file (the row stays in the store as history). */
+static ticket_t *ticket_row(sqlite3_stmt *st, hall_t *hall)
+{
+    service_t *svc = hall_service(hall, hb_db_column_text(st, 2));
+    if (!svc) {
+        hb_warn("ticket %s: service %s is not in the config; ignored", hb_db_column_text(st, 1),
+                hb_db_column_text(st, 2));
+        return NULL;
+    }
+    ticket_t *t = calloc(1, sizeof *t);
+    t->id = (uint64_t)sqlite3_column_int64(st, 0);
+    snprintf(t->number, sizeof t->number, "%s", hb_db_column_text(st, 1));
+    t->service = svc;
+    snprintf(t->original_service, sizeof t->original_service, "%s", hb_db_column_text(st, 3));
+    t->daily_number = (uint32_t)sqlite3_column_int(st, 4);
+    t->priority = sqlite3_column_int(st, 5);
+    t->green_reason = sqlite3_column_int(st, 6);
+    t->state = sqlite3_column_int(st, 7);
+    t->issued_at = sqlite3_column_int64(st, 8);
+    t->first_called_at = sqlite3_column_int64(st, 9);
+    t->called_at = sqlite3_column_int64(st, 10);
+    t->started_at = sqlite3_column_int64(st, 11);
+    t->finished_at = sqlite3_column_int64(st, 12);
+    t->window = (uint32_t)sqlite3_column_int(st, 13);
+    snprintf(t->staff, sizeof t->staff, "%s", hb_db_column_text(st, 14));
+    t->recalls = (uint32_t)sqlite3_column_int(st, 15);
+    t->requeues = (uint32_t)sqlite3_column_int(st, 16);
+    t->result = sqlite3_column_int(st, 17);
+    t->reason = dup_or_null(hb_db_column_text(st, 18));
+    load_materials(t, hb_db_column_text(st, 19));
+    snprintf(t->promised_date, sizeof t->promised_date, "%s", hb_db_column_text(st, 20));
+    t->rating = (uint32_t)sqlite3_column_int(st, 21);
+    t->rating_comment = dup_or_null(hb_db_column_text(st, 22));
+    snprintf(t->channel, sizeof t->channel, "%s", hb_db_column_text(st, 23));
+    snprintf(t->contact_ref, sizeof t->contact_ref, "%s", hb_db_column_text(st, 24));
+    t->queue_key = (uint64_t)sqlite3_column_int64(st, 25);
+    snprintf(t->appointment_code, sizeof t->appointment_code, "%s", hb_db_column_text(st, 26));
+    t->slot_start = sqlite3_column_int64(st, 27);
+    t->no_show_at = sqlite3_column_int64(st, 28);
+    return t;
+}
+
+ticket_t *hall_store_load_ticket(hall_store_t *self, hall_t *hall, const char *date,
+                                 const char *number)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(self->db,
+                           "SELECT " TICKET_COLUMNS
+                           " FROM tickets WHERE business_date = ?1 AND number = ?2",
+                           -1, &st, NULL) != SQLITE_OK)
+        return NULL;
+    sqlite3_bind_text(st, 1, date, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, number, -1, SQLITE_STATIC);
+    ticket_t *t = sqlite3_step(st) == SQLITE_ROW ? ticket_row(st, hall) : NULL;
+    sqlite3_finalize(st);
+    return t;
+}
+
 static int load_tickets(hall_store_t *self, hall_t *hall)
 {
     sqlite3_stmt *st = NULL;
-    const char *sql =
-        "SELECT id, number, service, original_service, daily_number, priority, green_reason,"
-        " state, issued_at, first_called_at, called_at, started_at, finished_at, window, staff,"
-        " recalls, requeues, result, reason, missing_materials, promised_date, rating,"
-        " rating_comment, channel, contact_ref, queue_key, appointment_code, slot_start,"
-        " no_show_at FROM tickets WHERE business_date = ?1 ORDER BY queue_key";
-    if (sqlite3_prepare_v2(self->db, sql, -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(self->db,
+                           "SELECT " TICKET_COLUMNS
+                           " FROM tickets WHERE business_date = ?1 ORDER BY queue_key",
+                           -1, &st, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_text(st, 1, hall->business_date, -1, SQLITE_STATIC);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        service_t *svc = hall_service(hall, hb_db_column_text(st, 2));
-        if (!svc) {
-            /* the config lost a service that has tickets today: keep them in
-             * the store, but they cannot be called through this config */
-            hb_warn("ticket %s: service %s is not in the config; ignored", hb_db_column_text(st, 1),
-                    hb_db_column_text(st, 2));
+        ticket_t *t = ticket_row(st, hall);
+        if (!t)
             continue;
-        }
-        ticket_t *t = calloc(1, sizeof *t);
-        t->id = (uint64_t)sqlite3_column_int64(st, 0);
-        snprintf(t->number, sizeof t->number, "%s", hb_db_column_text(st, 1));
-        t->service = svc;
-        snprintf(t->original_service, sizeof t->original_service, "%s", hb_db_column_text(st, 3));
-        t->daily_number = (uint32_t)sqlite3_column_int(st, 4);
-        t->priority = sqlite3_column_int(st, 5);
-        t->green_reason = sqlite3_column_int(st, 6);
-        t->state = sqlite3_column_int(st, 7);
-        t->issued_at = sqlite3_column_int64(st, 8);
-        t->first_called_at = sqlite3_column_int64(st, 9);
-        t->called_at = sqlite3_column_int64(st, 10);
-        t->started_at = sqlite3_column_int64(st, 11);
-        t->finished_at = sqlite3_column_int64(st, 12);
-        t->window = (uint32_t)sqlite3_column_int(st, 13);
-        snprintf(t->staff, sizeof t->staff, "%s", hb_db_column_text(st, 14));
-        t->recalls = (uint32_t)sqlite3_column_int(st, 15);
-        t->requeues = (uint32_t)sqlite3_column_int(st, 16);
-        t->result = sqlite3_column_int(st, 17);
-        t->reason = dup_or_null(hb_db_column_text(st, 18));
-        load_materials(t, hb_db_column_text(st, 19));
-        snprintf(t->promised_date, sizeof t->promised_date, "%s", hb_db_column_text(st, 20));
-        t->rating = (uint32_t)sqlite3_column_int(st, 21);
-        t->rating_comment = dup_or_null(hb_db_column_text(st, 22));
-        snprintf(t->channel, sizeof t->channel, "%s", hb_db_column_text(st, 23));
-        snprintf(t->contact_ref, sizeof t->contact_ref, "%s", hb_db_column_text(st, 24));
-        t->queue_key = (uint64_t)sqlite3_column_int64(st, 25);
-        snprintf(t->appointment_code, sizeof t->appointment_code, "%s", hb_db_column_text(st, 26));
-        t->slot_start = sqlite3_column_int64(st, 27);
-        t->no_show_at = sqlite3_column_int64(st, 28);
-
+        service_t *svc = t->service;
         HASH_ADD(hh_number, hall->by_number, number, strlen(t->number), t);
         HASH_ADD(hh_id, hall->by_id, id, sizeof t->id, t);
         /* the daily number counts issues in the service it was taken for */
@@ -703,6 +731,33 @@ int hall_store_save_complaint(hall_store_t *self, Hallbus__Complaint *c)
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
     if (rc == 0 && !c->id)
         c->id = (uint64_t)sqlite3_last_insert_rowid(self->db);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int64_t hall_store_ready_at(hall_store_t *self, uint64_t ticket_id)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t at = 0;
+    if (sqlite3_prepare_v2(self->db, "SELECT IFNULL(ready_at, 0) FROM tickets WHERE id = ?1", -1,
+                           &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)ticket_id);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            at = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    return at;
+}
+
+int hall_store_set_ready(hall_store_t *self, uint64_t ticket_id, int64_t at)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(self->db, "UPDATE tickets SET ready_at = ?1 WHERE id = ?2", -1, &st,
+                           NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, at);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)ticket_id);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
     sqlite3_finalize(st);
     return rc;
 }

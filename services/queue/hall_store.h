@@ -68,6 +68,15 @@ Hallbus__ComplaintList *hall_store_list_complaints(hall_store_t *self, bool open
 /* Inserts (ID 0: gives it its id) or replaces. */
 int hall_store_save_complaint(hall_store_t *self, Hallbus__Complaint *c);
 
+/* Ticket NUMBER of DATE, any day, as a ticket_t in no line; the caller
+ * frees it with hall_ticket_free. NULL if there is none. */
+struct ticket_s *hall_store_load_ticket(hall_store_t *self, struct hall_s *hall, const char *date,
+                                        const char *number);
+
+/* When the accepted matter of ticket TICKET_ID was marked ready (0: not yet). */
+int64_t hall_store_ready_at(hall_store_t *self, uint64_t ticket_id);
+int hall_store_set_ready(hall_store_t *self, uint64_t ticket_id, int64_t at);
+
 /* Drops journal entries older than BEFORE_TS, always keeping the newest. */
 int hall_store_prune_events(hall_store_t *self, int64_t before_ts);
 

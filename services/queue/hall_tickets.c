@@ -614,3 +614,41 @@ int hall_report_overtime(hall_t *self, uint32_t number, const char *ticket_numbe
     *out = t;
     return OK;
 }
+
+int hall_mark_ready(hall_t *self, const char *number, const char *date, int64_t now,
+                    hall_err_t *err)
+{
+    bool today = !date || !*date || strcmp(date, self->business_date) == 0;
+    if (!today && !hb_date_valid(date))
+        return hall_refuse(err, HALLBUS__STATUS_CODE__INVALID_ARGUMENT,
+                           "\"%.16s\" is not a date YYYY-MM-DD", date);
+    ticket_t *t = today ? hall_ticket(self, number)
+                        : hall_store_load_ticket(self->store, self, date, number ? number : "");
+    if (!t)
+        return hall_refuse(err, HALLBUS__STATUS_CODE__NOT_FOUND, "there is no ticket %.16s of %s",
+                           number ? number : "", today ? self->business_date : date);
+    int rc = OK;
+    if (t->state != HALLBUS__TICKET_STATE__FINISHED || t->result != HALLBUS__RESULT__ACCEPTED)
+        rc = hall_refuse(err, HALLBUS__STATUS_CODE__INVALID_STATE,
+                         "%s was not accepted for later completion; there is nothing to collect",
+                         t->number);
+    else if (hall_store_ready_at(self->store, t->id))
+        rc = hall_refuse(err, HALLBUS__STATUS_CODE__REFUSED, "%s is already marked ready",
+                         t->number);
+    if (rc == OK) {
+        hall_events_begin(self);
+        if (hall_store_set_ready(self->store, t->id, now) != 0)
+            hall_store_failed("a ready matter");
+        Hallbus__TicketReady ev = HALLBUS__TICKET_READY__INIT;
+        Hallbus__Ticket view;
+        hall_ticket_view(self, t, &view);
+        if (!today)
+            view.business_date = (char *)date;
+        ev.ticket = &view;
+        ev.ready_date = self->business_date;
+        EMIT(self, ticket_ready, TICKET_READY, &ev, now);
+    }
+    if (!today)
+        hall_ticket_free(t);
+    return rc;
+}

@@ -64,7 +64,9 @@ TestSuite(audit_follow, .fini = stop);
 static int bus(uint64_t seq, int64_t now)
 {
     packed_t p = pack_issued("t1", seq, "A001");
-    return audit_follow_event(&f, unpack(p), p.data, p.len, 0, now);
+    int rc = audit_follow_event(&f, unpack(p), p.data, p.len, 0, now);
+    free(p.data);
+    return rc;
 }
 
 /* The journal's answer with seqs FROM..TO and the hall at HEAD. */
@@ -145,7 +147,7 @@ Test(audit_follow, on_start_it_catches_up_from_the_last_stored_seq_page_by_page)
     audit_follow_start(&f, 1);
     cr_assert_eq(lg.nfetch, 1);
     cr_assert_eq(lg.fetch_from[0], 41);
-    bus(46, 2); /* live events arrive while catching up */
+    bus(46, 2);             /* live events arrive while catching up */
     journal(41, 43, 46, 3); /* a page that does not reach the head */
     cr_assert_eq(lg.nfetch, 2, "the next page is asked for");
     cr_assert_eq(lg.fetch_from[1], 44);

@@ -56,7 +56,8 @@ static int64_t at(int h, int m)
     return (1795132800LL + h * 3600 + m * 60) * 1000000;
 }
 
-static Hallbus__Ticket ticket(const char *number, uint32_t window, const char *staff, int64_t issued)
+static Hallbus__Ticket ticket(const char *number, uint32_t window, const char *staff,
+                              int64_t issued)
 {
     Hallbus__Ticket t = HALLBUS__TICKET__INIT;
     t.number = (char *)number;
@@ -214,8 +215,7 @@ Test(audit_report, each_service_has_its_own_figures_and_target)
 {
     the_day();
     /* A: waits 60 120 300 avg 160 p90 rank 3 → 300; services 300 700 100 avg 366.67 */
-    assert_row("service", "A", 3, 160, 300, 366.667, 700, 1, 1, (uint32_t[]){1, 0, 0, 1}, 2, 3,
-               1);
+    assert_row("service", "A", 3, 160, 300, 366.667, 700, 1, 1, (uint32_t[]){1, 0, 0, 1}, 2, 3, 1);
     assert_row("service", "B", 1, 30, 30, 200, 200, 0, 0, (uint32_t[]){0, 1, 0, 0}, 1, 1, 0);
     cr_assert_str_eq(row("service", "A")->name, "General");
 }
@@ -233,9 +233,8 @@ Test(audit_report, each_window_and_staff_member_has_their_own_figures)
 Test(audit_report, rows_come_hall_first_then_services_windows_and_staff_in_order)
 {
     the_day();
-    const char *want[][2] = {{"hall", "h1"},  {"service", "A"}, {"service", "B"},
-                             {"window", "1"}, {"window", "2"},  {"staff", "li"},
-                             {"staff", "wang"}};
+    const char *want[][2] = {{"hall", "h1"},  {"service", "A"}, {"service", "B"}, {"window", "1"},
+                             {"window", "2"}, {"staff", "li"},  {"staff", "wang"}};
     cr_assert_eq(out.n_rows, 7);
     for (size_t i = 0; i < 7; i++) {
         cr_assert_str_eq(out.rows[i]->group, want[i][0]);

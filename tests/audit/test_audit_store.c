@@ -137,8 +137,8 @@ Test(audit_store, the_hash_is_sha256_over_the_previous_hash_the_fields_and_the_b
     n += 17;
     memcpy(buf + n, "h9", 3);
     n += 3;
-    const uint8_t nums[] = {0, 0, 0, 0, 0, 0, 0, 42, 0, 0, 0, 0, 0, 0, 0, 0,
-                            1, 0, 0, 0, 0, 0, 0, 0x01, 0x00};
+    const uint8_t nums[] = {0, 0, 0, 0, 0, 0, 0, 42, 0, 0, 0,    0,   0,
+                            0, 0, 0, 1, 0, 0, 0, 0,  0, 0, 0x01, 0x00};
     memcpy(buf + n, nums, sizeof nums);
     n += sizeof nums;
     memcpy(buf + n, "gap\0why\0", 8);
@@ -196,8 +196,8 @@ Test(audit_store, verify_names_a_record_whose_seq_was_edited_even_with_its_hash_
     size_t n;
     Hallbus__AuditRecord **r = history(s, &q, &n);
     uint8_t forged[AUDIT_HASH_LEN];
-    audit_record_hash(r[2]->prev_hash.data, "t1", 3, 0, 0, 999, r[2]->kind, "",
-                      r[2]->envelope.data, r[2]->envelope.len, forged);
+    audit_record_hash(r[2]->prev_hash.data, "t1", 3, 0, 0, 999, r[2]->kind, "", r[2]->envelope.data,
+                      r[2]->envelope.len, forged);
     audit_records_free(r, n);
     audit_store_destroy(&s);
     char sql[512], hexs[65];
@@ -256,7 +256,8 @@ Test(audit_store, verify_finds_two_records_swapped)
 Test(audit_store, verify_finds_an_edited_query_column)
 {
     fill(3, 0);
-    tamper(path, "DROP TRIGGER records_append_only; UPDATE records SET ticket = 'B999' WHERE id = 2");
+    tamper(path,
+           "DROP TRIGGER records_append_only; UPDATE records SET ticket = 'B999' WHERE id = 2");
     char problem[512];
     uint64_t bad, records;
     cr_assert_eq(verify(path, NULL, problem, sizeof problem, &bad, &records), 1);
@@ -401,7 +402,8 @@ Test(audit_store, an_export_of_a_range_verifies_on_its_own_and_shows_tampering)
     uint64_t bad, records;
     cr_assert_eq(verify(out, NULL, problem, sizeof problem, &bad, &records), 0, "%s", problem);
     cr_assert_eq(records, 7);
-    tamper(out, "DROP TRIGGER records_append_only; UPDATE records SET received_at = 1 WHERE id = 11");
+    tamper(out,
+           "DROP TRIGGER records_append_only; UPDATE records SET received_at = 1 WHERE id = 11");
     cr_assert_eq(verify(out, NULL, problem, sizeof problem, &bad, &records), 1);
     cr_assert_eq(bad, 11, "%s", problem);
 }

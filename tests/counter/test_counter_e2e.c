@@ -357,7 +357,6 @@ Test(counter_e2e, sign_on_pause_resume_and_sign_off_are_events_on_the_bus)
     e = next_of(sub, HALLBUS__ENVELOPE__EVENT_WINDOW_CLOSED);
     cr_assert_eq(e->window_closed->window->number, 4);
     hallbus__envelope__free_unpacked(e, NULL);
-    zmq_close(sub);
     stop();
 }
 
@@ -406,7 +405,6 @@ Test(counter_e2e, a_service_past_its_target_is_warned_at_once_and_at_twice_the_t
     }
     cr_assert_not_null(e);
     hallbus__envelope__free_unpacked(e, NULL);
-    zmq_close(sub);
     stop();
 }
 
@@ -429,6 +427,17 @@ Test(counter_e2e, a_command_hall_queue_does_not_answer_in_time_is_answered_inter
     cr_assert_eq(r->code, OK);
     cr_assert_eq(r->result_case, HALLBUS__REPLY__RESULT_STATUS);
     hallbus__reply__free_unpacked(r, NULL);
+
+    /* with hall-queue gone, a terminal is told at once (once the counter has noticed) */
+    int status = hb_fixture_kill(&fx.queue, SIGTERM);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "hall-queue stopped cleanly");
+    bool told = false;
+    for (int i = 0; i < 50 && !told; i++) {
+        cr_assert_eq(act(c1, "call", 1, "s1", NULL, msg), HALLBUS__STATUS_CODE__INTERNAL, "%s",
+                     msg);
+        told = strstr(msg, "hall-queue is not reachable") != NULL;
+    }
+    cr_assert(told, "last: %s", msg);
     stop();
 }
 
@@ -488,7 +497,6 @@ Test(counter_e2e, a_counter_started_during_a_service_learns_it_from_a_snapshot_a
     cr_assert_str_eq(e->service_overtime->ticket->number, "A001");
     cr_assert_str_eq(e->service_overtime->staff, "s1");
     hallbus__envelope__free_unpacked(e, NULL);
-    zmq_close(sub);
     stop();
 }
 
@@ -556,7 +564,16 @@ Test(counter_e2e, hallctl_sends_a_windows_commands_to_the_counter_serving_it)
     cr_assert_eq(stop_counter(&counters[0], "c1"), 0);
     const char *open1[] = {"--timeout", "500", "window", "open", "1", "--staff", "s1", NULL};
     cr_assert_eq(hallctl(out, open1), 3, "went to counter c1, which is stopped");
+    void *sub = hb_fixture_subscribe(&fx, "hall.t1.ticket.overtime");
+    cr_assert_not_null(sub);
     const char *start3[] = {"--staff", "s3", "start", "3", NULL};
     cr_assert_eq(hallctl(out, start3), 0, "%s", out);
+
+    /* the warning is printed with the window's next answer */
+    Hallbus__Envelope *e = next_of(sub, HALLBUS__ENVELOPE__EVENT_SERVICE_OVERTIME);
+    hallbus__envelope__free_unpacked(e, NULL);
+    const char *finish3[] = {"--staff", "s3", "finish", "3", "--result", "completed", NULL};
+    cr_assert_eq(hallctl(out, finish3), 0, "%s", out);
+    cr_assert(strstr(out, "overtime (level"), "hallctl printed: %s", out);
     stop();
 }

@@ -497,3 +497,48 @@ Test(display_view, at_most_ten_calls_are_kept_newest_first)
     cr_assert_str_eq(view->calls[0].number, "B014");
     cr_assert_str_eq(view->calls[DV_CALLS_MAX - 1].number, "B005");
 }
+
+Test(display_view, a_new_business_day_clears_calls_tickets_and_windows)
+{
+    sync_at(10);
+    dv_sync_event(&sync, ev_called(11, "A002", 1, false), 1);
+    Hallbus__Envelope e;
+    env_base(&e, 12, "t1");
+    Hallbus__DailyReset r = HALLBUS__DAILY_RESET__INIT;
+    r.previous_date = "2026-11-23";
+    r.business_date = "2026-11-24";
+    e.event_case = HALLBUS__ENVELOPE__EVENT_DAILY_RESET;
+    e.daily_reset = &r;
+    cr_assert_eq(dv_sync_event(&sync, owned(&e), 2), DV_SYNC_CHANGED);
+    cr_assert_str_eq(view->business_date, "2026-11-24");
+    cr_assert_eq(view->ncalls, 0);
+    cr_assert_eq(HASH_COUNT(view->tickets), 0);
+    cr_assert_eq(dv_view_service(view, "A")->waiting, 0);
+    cr_assert_eq(dv_view_window(view, 1)->state, HALLBUS__WINDOW_STATE__CLOSED);
+    cr_assert_str_eq(dv_view_window(view, 1)->serving, "");
+    cr_assert_eq(dv_view_service(view, "A")->open_windows, 0);
+}
+
+Test(display_view, estimates_are_taken_from_a_status_of_the_same_sequence_only)
+{
+    sync_at(10);
+    Hallbus__HallStatus st = HALLBUS__HALL_STATUS__INIT;
+    Hallbus__ServiceSummary a = HALLBUS__SERVICE_SUMMARY__INIT, *svcs[] = {&a};
+    a.prefix = "A";
+    a.waiting = 2;
+    a.open_windows = 1;
+    a.estimated_wait_s = 240;
+    st.services = svcs;
+    st.n_services = 1;
+    st.seq = 9;
+    uint64_t version = view->version;
+    cr_assert_not(dv_view_set_estimates(view, &st), "an older status is not taken");
+    cr_assert_eq(dv_view_service(view, "A")->estimated_wait_s, 600);
+    st.seq = 10;
+    cr_assert(dv_view_set_estimates(view, &st));
+    cr_assert_eq(dv_view_service(view, "A")->estimated_wait_s, 240);
+    cr_assert_gt(view->version, version, "the boards are told");
+    /* and the next change scales from it: 3 waiting × 120 s */
+    dv_sync_event(&sync, ev_issued(11, "A009", false), 1);
+    cr_assert_eq(dv_view_service(view, "A")->estimated_wait_s, 360);
+}

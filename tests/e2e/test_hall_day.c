@@ -266,5 +266,6 @@ Test(hall_day, every_ticket_ends_in_one_final_state_and_the_counts_add_up, .fini
     cr_assert_eq(finished_events, finished);
     for (unsigned w = 1; w <= WINDOWS; w++)
         cr_assert_eq(finished_at[w], per_window[w].finished, "window %u in the events", w);
+    zmq_close(sub);
     cr_assert_eq(hb_fixture_stop(&fx), 0, "the daemons stopped cleanly");
 }

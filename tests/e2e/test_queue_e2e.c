@@ -155,6 +155,7 @@ Test(queue_e2e, twenty_windows_calling_at_once_never_share_a_ticket_nor_skip_one
         cr_assert_eq(env->ticket_called->ticket->daily_number, (uint32_t)i);
         hallbus__envelope__free_unpacked(env, NULL);
     }
+    zmq_close(sub);
     stop();
 }
 
@@ -258,6 +259,7 @@ Test(queue_e2e, kill_9_mid_stream_loses_no_acknowledged_ticket, .fini = cleanup,
     cr_assert_geq(env->seq, taker.last_seq + 1);
     cr_assert_eq(env->seq, (uint64_t)count_rows(fx.db, "SELECT MAX(seq) FROM events", NULL));
     hallbus__envelope__free_unpacked(env, NULL);
+    zmq_close(sub);
     stop();
 }
 
@@ -485,6 +487,7 @@ Test(queue_e2e, late_subscriber_with_snapshot_sees_exactly_what_status_reports,
         hallbus__envelope__free_unpacked(e, NULL);
     }
     assert_view_matches_status(&view);
+    zmq_close(sub);
     stop();
 }
 
@@ -502,6 +505,7 @@ Test(queue_e2e, events_flow_again_after_the_bus_restarts, .init = start_default,
     cr_assert_not_null(e);
     cr_assert_eq(e->event_case, HALLBUS__ENVELOPE__EVENT_TICKET_ISSUED);
     hallbus__envelope__free_unpacked(e, NULL);
+    zmq_close(sub);
     stop();
 }
 

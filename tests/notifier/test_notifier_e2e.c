@@ -396,6 +396,45 @@ Test(notifier_e2e, a_ticket_life_brings_the_right_messages_in_order_signed_and_o
     stop_all();
 }
 
+/* ── an accepted matter, later ready to collect ── */
+
+Test(notifier_e2e, a_citizen_hears_when_an_accepted_matter_is_ready_to_collect, .fini = cleanup,
+     .timeout = 60)
+{
+    start_hall("");
+    start_notifier();
+    char hook[128], number[16];
+    snprintf(hook, sizeof hook, "http://127.0.0.1:%d/hook/citizen-r", rx.port);
+    cr_assert_eq(hb_fx_window(&fx, "open", 1, "s1"), OK);
+    cr_assert_eq(take_with("A", hook, number), OK);
+    cr_assert_eq(hb_fx_act(&fx, "call", 1, NULL), OK);
+    cr_assert_eq(hb_fx_act(&fx, "start", 1, NULL), OK);
+    cr_assert_eq(finish_with(1, HALLBUS__RESULT__ACCEPTED, NULL, "2099-12-31"), OK);
+
+    Hallbus__Request req = HALLBUS__REQUEST__INIT;
+    Hallbus__MarkReady mr = HALLBUS__MARK_READY__INIT;
+    mr.number = number;
+    req.command_case = HALLBUS__REQUEST__COMMAND_MARK_READY;
+    req.mark_ready = &mr;
+    Hallbus__Reply *r = hb_fixture_call(&fx, &req);
+    cr_assert_not_null(r);
+    cr_assert_eq(r->code, OK, "%s", r->message);
+    hallbus__reply__free_unpacked(r, NULL);
+
+    count_arg_t want = {4}; /* near, called, accepted, ready */
+    cr_assert(hb_wait_until(delivered_at_least, &want, 15000), "%d seen", rx_seen(&rx));
+    char kind[32], last[32] = "";
+    bool ready = false;
+    for (int i = 0; i < rx.count; i++) {
+        body_field(rx.req[i].body, "kind", kind, sizeof kind);
+        ready |= strcmp(kind, "ready") == 0;
+        snprintf(last, sizeof last, "%s", kind);
+    }
+    cr_assert(ready, "the ready message arrived");
+    cr_assert_str_eq(last, "ready", "and after the accepted one");
+    stop_all();
+}
+
 /* ── a receiver that is down for a while ── */
 
 static bool retried_twice(void *arg)

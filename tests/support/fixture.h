@@ -19,9 +19,8 @@ typedef struct {
     char cmd_ep[64], pub_ep[64], sub_ep[64];
     pid_t bus, queue;
     void *ctx;
+    bool ctx_shut;
     hb_rpc_t *rpc;
-    void *subs[16]; /* handed out by hb_fixture_subscribe, closed by hb_fixture_stop */
-    int nsubs;
 } hb_fixture_t;
 
 /* The hall's services and windows, as YAML; NULL for the default small hall:
@@ -67,8 +66,7 @@ int hb_fixture_hallctl(hb_fixture_t *fx, char *out, size_t outlen, const char *c
 
 /* A SUB socket on the bus for PREFIX ("" for all), returned once the
  * subscription is live (a heartbeat of this hall has arrived through it).
- * The fixture owns it: hb_fixture_stop closes it (do not zmq_close it), so a
- * test that fails half-way cannot leave the context unable to terminate. */
+ * The test closes it. */
 void *hb_fixture_subscribe(hb_fixture_t *fx, const char *prefix);
 /* Receives one event within TIMEOUT_MS, skipping heartbeats unless
  * WANT_HEARTBEATS. Caller frees with hallbus__envelope__free_unpacked. */

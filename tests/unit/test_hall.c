@@ -806,3 +806,41 @@ Test(hall, contacts_resolve_only_with_the_secret)
     cr_assert_eq(r->code, HALLBUS__STATUS_CODE__NOT_FOUND);
     hallbus__reply__free_unpacked(r, NULL);
 }
+
+Test(hall, an_accepted_matter_is_marked_ready_once_even_on_a_later_day)
+{
+    open_window(1);
+    take("A");
+    take("A");
+    ticket_t *t;
+    hall_err_t err;
+    call(1);
+    cr_assert_eq(hall_start(hall, 1, now, &t, &err), OK);
+    hall_finish_t accepted = {HALLBUS__RESULT__ACCEPTED, NULL, NULL, 0, "2026-11-30"};
+    cr_assert_eq(hall_finish(hall, 1, &accepted, now, &t, &err), OK, "%s", err.msg);
+    call(1);
+    serve(1); /* A002: completed on the spot */
+    hall_commit(hall);
+    cr_assert(hall_rollover(hall, DAY2));
+    hall_commit(hall);
+    hall_outbox_free(hall_outbox_take(hall));
+
+    ASSERT_REFUSED(hall_mark_ready(hall, "A002", "2026-11-23", DAY2, &err),
+                   HALLBUS__STATUS_CODE__INVALID_STATE, "nothing to collect");
+    ASSERT_REFUSED(hall_mark_ready(hall, "A001", NULL, DAY2, &err),
+                   HALLBUS__STATUS_CODE__NOT_FOUND, "no ticket A001 of 2026-11-24");
+    cr_assert_eq(hall_mark_ready(hall, "A001", "2026-11-23", DAY2, &err), OK, "%s", err.msg);
+    hall_commit(hall);
+    outbox_item_t *items = hall_outbox_take(hall);
+    Hallbus__Envelope *env;
+    cr_assert_eq(hb_envelope_decode(items->data, items->len, &env, NULL), HB_DECODE_OK);
+    cr_assert_eq(env->event_case, HALLBUS__ENVELOPE__EVENT_TICKET_READY);
+    cr_assert_str_eq(env->ticket_ready->ticket->number, "A001");
+    cr_assert_str_eq(env->ticket_ready->ticket->business_date, "2026-11-23");
+    cr_assert_str_eq(env->ticket_ready->ticket->promised_date, "2026-11-30");
+    cr_assert_str_eq(env->ticket_ready->ready_date, "2026-11-24");
+    hallbus__envelope__free_unpacked(env, NULL);
+    hall_outbox_free(items);
+    ASSERT_REFUSED(hall_mark_ready(hall, "A001", "2026-11-23", DAY2, &err),
+                   HALLBUS__STATUS_CODE__REFUSED, "already marked ready");
+}
