@@ -23,9 +23,9 @@ ac_t *ac_new(hallctl_t *ctl, const char *endpoint)
     ac_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
-    self->endpoint = endpoint           ? endpoint
-                     : ctl->config      ? ctl->config->audit.query
-                                        : HC_DEFAULT_AUDIT_QUERY;
+    self->endpoint = endpoint      ? endpoint
+                     : ctl->config ? ctl->config->audit.query
+                                   : HC_DEFAULT_AUDIT_QUERY;
     self->timeout_ms = ctl->timeout_ms;
     self->next_id = (uint64_t)hb_now_us();
     self->ctx = zmq_ctx_new();
@@ -68,8 +68,8 @@ Hallbus__AuditReply *ac_call(ac_t *self, Hallbus__AuditRequest *req, int *status
         if (left <= 0 || zmq_poll(&item, 1, left) <= 0) {
             if (hb_mono_us() < deadline)
                 continue;
-            tx_line(stderr, "hallctl: hall-audit at %s did not answer within %d ms",
-                    self->endpoint, self->timeout_ms);
+            tx_line(stderr, "hallctl: hall-audit at %s did not answer within %d ms", self->endpoint,
+                    self->timeout_ms);
             *status = HC_EXIT_UNREACHABLE;
             return NULL;
         }
@@ -85,10 +85,10 @@ Hallbus__AuditReply *ac_call(ac_t *self, Hallbus__AuditRequest *req, int *status
             else
                 zmq_msg_close(&m);
         }
-        Hallbus__AuditReply *r =
-            n == 2 ? hallbus__audit_reply__unpack(NULL, zmq_msg_size(&frames[1]),
-                                                  zmq_msg_data(&frames[1]))
-                   : NULL;
+        Hallbus__AuditReply *r = n == 2
+                                     ? hallbus__audit_reply__unpack(NULL, zmq_msg_size(&frames[1]),
+                                                                    zmq_msg_data(&frames[1]))
+                                     : NULL;
         for (int i = 0; i < n; i++)
             zmq_msg_close(&frames[i]);
         if (!r || r->request_id != req->request_id) {

@@ -17,7 +17,7 @@
 #define HC_TEXT_MAX 1024
 #define HC_LIST_MAX 32
 
-enum { G_JSON = 200, G_TIMEOUT, G_ACTOR };
+enum { G_JSON = 200, G_TIMEOUT, G_ACTOR, G_STAFF };
 
 static const struct option global_opts[] = {
     {"config", required_argument, NULL, 'c'},
@@ -26,6 +26,7 @@ static const struct option global_opts[] = {
     {"json", no_argument, NULL, G_JSON},
     {"timeout", required_argument, NULL, G_TIMEOUT},
     {"actor", required_argument, NULL, G_ACTOR},
+    {"staff", required_argument, NULL, G_STAFF},
     {"help", no_argument, NULL, 'h'},
 };
 #define N_GLOBAL (sizeof global_opts / sizeof global_opts[0])
@@ -102,6 +103,11 @@ int hc_getopt(hc_getopt_t *g, const char **arg)
             ctl->timeout_ms = (int)ms;
             continue;
         }
+        case G_STAFF: /* a command's own --staff (window open, audit) comes first */
+            if (hc_parse_text(ctl, "--staff", optarg, true) != 0)
+                return fail(g, HC_EXIT_USAGE);
+            ctl->staff = optarg;
+            continue;
         case G_ACTOR:
             if (hc_parse_text(ctl, "--actor", optarg, true) != 0)
                 return fail(g, HC_EXIT_USAGE);

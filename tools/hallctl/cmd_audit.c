@@ -113,8 +113,8 @@ static void print_record(hallctl_t *ctl, const Hallbus__AuditRecord *r)
         tx_clock(r->received_at, clock, sizeof clock);
         if (env) {
             char *what = ev_describe(env);
-            tx_line(stdout, "#%-6llu %s #%-5llu %s %-18s %s", (unsigned long long)r->id,
-                    r->hall_id, (unsigned long long)r->seq, clock, r->kind, what);
+            tx_line(stdout, "#%-6llu %s #%-5llu %s %-18s %s", (unsigned long long)r->id, r->hall_id,
+                    (unsigned long long)r->seq, clock, r->kind, what);
             free(what);
         } else if (r->type == HALLBUS__AUDIT_RECORD_TYPE__AUDIT_GAP) {
             tx_line(stdout, "#%-6llu %s #%llu..#%llu %s GAP: events lost: %s",
@@ -132,7 +132,8 @@ static void print_record(hallctl_t *ctl, const Hallbus__AuditRecord *r)
 
 /* ── filters, applied by hall-audit to history and here to live records ── */
 
-static bool matches(const Hallbus__AuditHistory *q, const Hallbus__AuditRecord *r, uint32_t rollover)
+static bool matches(const Hallbus__AuditHistory *q, const Hallbus__AuditRecord *r,
+                    uint32_t rollover)
 {
     if (q->hall_id && *q->hall_id && strcmp(q->hall_id, r->hall_id) != 0)
         return false;
@@ -145,8 +146,8 @@ static bool matches(const Hallbus__AuditHistory *q, const Hallbus__AuditRecord *
         if (!any)
             return false;
     }
-    bool need_index = q->window || (q->staff && *q->staff) || (q->ticket && *q->ticket) ||
-                      (q->date && *q->date);
+    bool need_index =
+        q->window || (q->staff && *q->staff) || (q->ticket && *q->ticket) || (q->date && *q->date);
     if (!need_index)
         return true;
     audit_index_t ix;
@@ -220,8 +221,9 @@ static int parse_since(hallctl_t *ctl, const char *text, int64_t *out)
         tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
     } else if ((end = strptime(text, "%H:%M", &tm)) && !*end) {
     } else {
-        return hc_usage_error(ctl, "--since takes YYYY-MM-DD, 'YYYY-MM-DD HH:MM[:SS]' or HH:MM, "
-                                   "not '%s'",
+        return hc_usage_error(ctl,
+                              "--since takes YYYY-MM-DD, 'YYYY-MM-DD HH:MM[:SS]' or HH:MM, "
+                              "not '%s'",
                               text);
     }
     tm.tm_isdst = -1;
@@ -231,11 +233,11 @@ static int parse_since(hallctl_t *ctl, const char *text, int64_t *out)
 
 static int parse_tail(hallctl_t *ctl, int argc, char **argv, tail_args_t *t, char **kinds_text)
 {
-    static const hc_opt_t opts[] = {
-        {"hall", true, O_HALL},     {"kind", true, O_KIND},      {"window", true, O_WINDOW},
-        {"staff", true, O_STAFF},   {"since", true, O_SINCE},    {"follow", false, O_FOLLOW},
-        {"count", true, O_COUNT},   {"audit", true, O_AUDIT},    {"audit-pub", true, O_AUDIT_PUB},
-        {NULL, false, 0}};
+    static const hc_opt_t opts[] = {{"hall", true, O_HALL},           {"kind", true, O_KIND},
+                                    {"window", true, O_WINDOW},       {"staff", true, O_STAFF},
+                                    {"since", true, O_SINCE},         {"follow", false, O_FOLLOW},
+                                    {"count", true, O_COUNT},         {"audit", true, O_AUDIT},
+                                    {"audit-pub", true, O_AUDIT_PUB}, {NULL, false, 0}};
     hc_getopt_t g;
     hc_getopt_init(&g, ctl, argc, argv, opts, false);
     const char *arg;
@@ -353,9 +355,9 @@ int cmd_audit_tail(hallctl_t *ctl, int argc, char **argv)
         zmq_setsockopt(sub, ZMQ_LINGER, &linger, sizeof linger);
         zmq_setsockopt(sub, ZMQ_RCVHWM, &hwm, sizeof hwm);
         zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "audit.", 6);
-        const char *ep = t.audit_pub            ? t.audit_pub
-                         : ctl->config          ? ctl->config->audit.publish
-                                                : HC_DEFAULT_AUDIT_PUBLISH;
+        const char *ep = t.audit_pub   ? t.audit_pub
+                         : ctl->config ? ctl->config->audit.publish
+                                       : HC_DEFAULT_AUDIT_PUBLISH;
         if (zmq_connect(sub, ep) != 0) {
             tx_line(stderr, "hallctl: cannot connect to %s", ep);
             rc = HC_EXIT_USAGE;
@@ -434,8 +436,10 @@ int cmd_audit_ticket(hallctl_t *ctl, int argc, char **argv)
 
 int cmd_audit_day(hallctl_t *ctl, int argc, char **argv)
 {
-    static const hc_opt_t opts[] = {{"date", true, O_DATE},     {"window", true, O_WINDOW},
-                                    {"staff", true, O_STAFF},   {"audit", true, O_AUDIT},
+    static const hc_opt_t opts[] = {{"date", true, O_DATE},
+                                    {"window", true, O_WINDOW},
+                                    {"staff", true, O_STAFF},
+                                    {"audit", true, O_AUDIT},
                                     {NULL, false, 0}};
     hc_getopt_t g;
     hc_getopt_init(&g, ctl, argc, argv, opts, false);
@@ -489,8 +493,9 @@ static int say_verified(hallctl_t *ctl, const Hallbus__AuditVerifyResult *v, con
         fputc('\n', stdout);
         json_decref(o);
     } else if (v->intact) {
-        tx_line(stdout, "%llu records, chain intact (%s; %llu hall(s), %llu gap record(s), %llu "
-                        "rejected record(s))",
+        tx_line(stdout,
+                "%llu records, chain intact (%s; %llu hall(s), %llu gap record(s), %llu "
+                "rejected record(s))",
                 (unsigned long long)v->records, where, (unsigned long long)v->halls,
                 (unsigned long long)v->gaps, (unsigned long long)v->rejected);
     } else {

@@ -74,8 +74,8 @@ static void cells_of(const Hallbus__AuditReportRow *r, char c[NCOLS][64])
 static void print_table(const Hallbus__AuditReport *rep)
 {
     static const char *const heads[NCOLS] = {
-        "",          "served",    "avg wait", "p90 wait",           "avg service", "p90 service",
-        "no-shows",  "transfers", "ratings 1/2/3/4", "within target", "complaints"};
+        "",         "served",    "avg wait",        "p90 wait",      "avg service", "p90 service",
+        "no-shows", "transfers", "ratings 1/2/3/4", "within target", "complaints"};
     tx_line(stdout, "Performance review of hall %s, %s to %s (%llu events read%s)", rep->hall_id,
             rep->from_date, rep->to_date, (unsigned long long)rep->events,
             rep->gaps ? "; the record has gaps in this range, figures may be short" : "");
@@ -124,8 +124,8 @@ static void print_table(const Hallbus__AuditReport *rep)
         }
     }
     printf("\nwait: issued to first call; service: started to finished (min:s). Ratings: 1 very "
-           "satisfied,\n2 satisfied, 3 basically satisfied, 4 dissatisfied. Complaints: no "
-           "complaint event exists yet.\n");
+           "satisfied,\n2 satisfied, 3 basically satisfied, 4 dissatisfied. Complaints:\n"
+           "complaints filed against the window, staff member or service (by ticket number).\n");
 }
 
 /* ── CSV ── */
@@ -207,8 +207,9 @@ static void svg_bars(FILE *f, const char *title, const bar_t *bars, size_t n, co
         W = 320;
     fprintf(f, "<figure><figcaption>");
     html_text(f, title);
-    fprintf(f, "</figcaption><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-               "role=\"img\">",
+    fprintf(f,
+            "</figcaption><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+            "role=\"img\">",
             W, H + top + bottom);
     fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#888\"/>", left, top + H,
             W - left, top + H);
@@ -261,8 +262,9 @@ static void print_html(const Hallbus__AuditReport *rep, FILE *f)
     html_text(f, rep->to_date);
     fputs("</h1>\n", f);
     if (rep->gaps)
-        fprintf(f, "<p class=\"warn\">The record has %llu gap(s) in this range: figures may be "
-                   "short.</p>\n",
+        fprintf(f,
+                "<p class=\"warn\">The record has %llu gap(s) in this range: figures may be "
+                "short.</p>\n",
                 (unsigned long long)rep->gaps);
 
     /* charts */
@@ -349,8 +351,9 @@ static void print_html(const Hallbus__AuditReport *rep, FILE *f)
     fputs("<p class=\"note\">Wait: from the ticket's issue to its first call. Service: from start "
           "to finish (min:s). p90: the nearest-rank 90th percentile. Within target: services "
           "finished within the service's target time of the hall file. Ratings: 1 very "
-          "satisfied, 2 satisfied, 3 basically satisfied, 4 dissatisfied. Complaints: no "
-          "complaint event exists yet, so 0.</p>\n</body></html>\n",
+          "satisfied, 2 satisfied, 3 basically satisfied, 4 dissatisfied. Complaints: "
+          "complaints filed against the window, staff member or service (by ticket "
+          "number).</p>\n</body></html>\n",
           f);
 }
 

@@ -176,6 +176,7 @@ int cmd_window_close(hallctl_t *ctl, int argc, char **argv);
 int cmd_status(hallctl_t *ctl, int argc, char **argv);
 int cmd_snapshot(hallctl_t *ctl, int argc, char **argv);
 int cmd_events(hallctl_t *ctl, int argc, char **argv);
+int cmd_board(hallctl_t *ctl, int argc, char **argv); /* cmd_board.c */
 /* cmd_rules.c */
 int cmd_ticket_notice(hallctl_t *ctl, int argc, char **argv);
 int cmd_call_ticket(hallctl_t *ctl, int argc, char **argv);
@@ -187,5 +188,6 @@ int cmd_complain(hallctl_t *ctl, int argc, char **argv);
 int cmd_complaint_handle(hallctl_t *ctl, int argc, char **argv);
 int cmd_complaint_reply(hallctl_t *ctl, int argc, char **argv);
 int cmd_complaints(hallctl_t *ctl, int argc, char **argv);
+int cmd_ready(hallctl_t *ctl, int argc, char **argv);
 
 #endif

@@ -43,6 +43,8 @@ static const command_t commands[] = {
      "NUMBER RATING [--comment TEXT]  (RATING: 1-4 or very-satisfied|satisfied|"
      "basically-satisfied|dissatisfied)",
      "record the citizen's rating", cmd_evaluate},
+    {NULL, "ready", "NUMBER [--date YYYY-MM-DD]", "an accepted matter is ready to collect",
+     cmd_ready},
     {NULL, "call-ticket", "W NUMBER", "call one waiting ticket out of order", cmd_call_ticket},
     {NULL, "book", "SERVICE DATE SLOT [--contact C]", "book an appointment (SLOT: HH:MM)",
      cmd_book},
@@ -59,13 +61,22 @@ static const command_t commands[] = {
     {NULL, "complaints", "[--open]", "the complaints on record", cmd_complaints},
     {NULL, "events", "[--kind ticket.called,window.] [--hall H] [--count N] [--heartbeats]",
      "follow the hall's events", cmd_events},
-    {"audit", "tail", "[--hall H] [--kind K,..] [--window W] [--staff S] [--since TIME] [--follow] [--count N]", "the audit record, then live", cmd_audit_tail},
-    {"audit", "ticket", "HALL NUMBER [--date YYYY-MM-DD]", "a ticket's whole life on a day", cmd_audit_ticket},
-    {"audit", "day", "HALL --window W|--staff ID [--date YYYY-MM-DD]", "what a window or staff member did on a day", cmd_audit_day},
-    {"audit", "verify", "[--hall H] [--file STORE_OR_EXPORT]", "walk the hash chain; exit 1 on a break", cmd_audit_verify},
-    {"audit", "export", "--from D [--to D] --output FILE [--hall H]", "a hall's records of a range of days to a file", cmd_audit_export},
-    {NULL, "report", "[--hall H] [--from D] [--to D] [--csv|--html] [--output FILE]", "performance review per service, window and staff", cmd_report},
-    {"notify", "status", "[--all] [--limit N]", "hall-notifier's outbox: pending, sent, failed, expired", cmd_notify_status},
+    {NULL, "board", "[--once] [--calls N]", "the hall board in the terminal, kept live", cmd_board},
+    {"audit", "tail",
+     "[--hall H] [--kind K,..] [--window W] [--staff S] [--since TIME] [--follow] [--count N]",
+     "the audit record, then live", cmd_audit_tail},
+    {"audit", "ticket", "HALL NUMBER [--date YYYY-MM-DD]", "a ticket's whole life on a day",
+     cmd_audit_ticket},
+    {"audit", "day", "HALL --window W|--staff ID [--date YYYY-MM-DD]",
+     "what a window or staff member did on a day", cmd_audit_day},
+    {"audit", "verify", "[--hall H] [--file STORE_OR_EXPORT]",
+     "walk the hash chain; exit 1 on a break", cmd_audit_verify},
+    {"audit", "export", "--from D [--to D] --output FILE [--hall H]",
+     "a hall's records of a range of days to a file", cmd_audit_export},
+    {NULL, "report", "[--hall H] [--from D] [--to D] [--csv|--html] [--output FILE]",
+     "performance review per service, window and staff", cmd_report},
+    {"notify", "status", "[--all] [--limit N]",
+     "hall-notifier's outbox: pending, sent, failed, expired", cmd_notify_status},
     {"notify", "retry", "ID", "send an outbox message again by hand", cmd_notify_retry},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -117,6 +128,8 @@ void hc_print_usage(FILE *f, const command_t *command)
           "      --json           JSON on stdout, for scripts\n"
           "      --timeout MS     how long to wait for the hall (default 3000)\n"
           "      --actor NAME     who asks, for the hall's log (default hallctl)\n"
+          "      --staff ID       who acts at the window; with counters in the hall file,\n"
+          "                       window commands go to the counter serving the window\n"
           "\n"
           "commands:\n",
           f);

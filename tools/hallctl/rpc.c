@@ -44,8 +44,12 @@ static Hallbus__Reply *call(hallctl_t *ctl, Hallbus__Request *req, bool quiet, i
     *status = hc_resolve(ctl);
     if (*status != 0)
         return NULL;
+    const char *endpoint = ctl->command_endpoint;
+    *status = hc_counter_route(ctl, req, &endpoint);
+    if (*status != 0)
+        return NULL;
     if (!ctl->rpc) {
-        ctl->rpc = hb_rpc_new(NULL, ctl->command_endpoint, ctl->timeout_ms);
+        ctl->rpc = hb_rpc_new(NULL, endpoint, ctl->timeout_ms);
         if (!ctl->rpc) {
             /* zmq_connect refuses only what is not an endpoint at all */
             if (!quiet)
@@ -61,7 +65,8 @@ static Hallbus__Reply *call(hallctl_t *ctl, Hallbus__Request *req, bool quiet, i
     Hallbus__Reply *reply = hb_rpc_call(ctl->rpc, req, why, sizeof why);
     if (!reply) {
         if (!quiet)
-            tx_line(stderr, "hallctl: hall-queue at %s did not answer: %s", ctl->command_endpoint,
+            tx_line(stderr, "hallctl: %s at %s did not answer: %s",
+                    endpoint == ctl->command_endpoint ? "hall-queue" : "hall-counter", endpoint,
                     why);
         *status = HC_EXIT_UNREACHABLE;
     }
@@ -137,6 +142,9 @@ int hc_run(hallctl_t *ctl, Hallbus__Request *req, hc_printer print, bool with_ah
         status = print_json(reply, with_ahead);
     } else {
         print(ctl, reply);
+        /* a counter's notice for the window (counter_route.c): "ok; overtime ..." */
+        if (reply->message && strncmp(reply->message, "ok; ", 4) == 0)
+            tx_line(stdout, "%s", reply->message + 4);
         status = HC_EXIT_OK;
     }
     hallbus__reply__free_unpacked(reply, NULL);
