@@ -14,6 +14,7 @@
 #include <zmq.h>
 
 #include "hallbus/config.h"
+#include "hallbus/daemon.h"
 #include "hallbus/log.h"
 #include "hallbus/signals.h"
 
@@ -39,95 +40,62 @@ static void on_stop(void *arg)
     hb_signals_close(&b->signals);
 }
 
-static void *bind_socket(void *ctx, int type, const char *endpoint, int hwm)
-{
-    void *s = zmq_socket(ctx, type);
-    int linger = 0;
-    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    if (zmq_bind(s, endpoint) != 0) {
-        hb_error("cannot bind %s: %s", endpoint, zmq_strerror(errno));
-        zmq_close(s);
-        return NULL;
-    }
-    return s;
-}
+static const char USAGE[] =
+    "usage: hall-bus (-c HALL.yaml | --pub ENDPOINT --sub ENDPOINT) [--hwm N]\n"
+    "                [--log-level debug|info|warn|error]\n"
+    "  Publishers connect to --pub (XSUB), subscribers to --sub (XPUB).\n"
+    "  With -c, the endpoints are the hall file's endpoints.bus_pub and bus_sub.\n";
 
-static void usage(FILE *f)
+typedef struct {
+    const char *pub, *sub;
+    int hwm;
+} bus_options_t;
+
+static int on_option(int opt, const char *arg, void *ctx)
 {
-    fprintf(f, "usage: hall-bus (-c HALL.yaml | --pub ENDPOINT --sub ENDPOINT) [--hwm N]\n"
-               "                [--log-level debug|info|warn|error]\n"
-               "  Publishers connect to --pub (XSUB), subscribers to --sub (XPUB).\n"
-               "  With -c, the endpoints are the hall file's endpoints.bus_pub and bus_sub.\n");
+    bus_options_t *o = ctx;
+    if (opt == 'p')
+        o->pub = arg;
+    else if (opt == 's')
+        o->sub = arg;
+    else {
+        o->hwm = atoi(arg);
+        if (o->hwm < 1000) {
+            fprintf(stderr, "hall-bus: --hwm must be at least 1000\n");
+            return -1;
+        }
+    }
+    return 0;
 }
 
 int main(int argc, char **argv)
 {
-    const char *config_path = NULL, *pub = NULL, *sub = NULL;
-    int hwm = 1000000;
-    hb_log_level_t level = HB_LOG_INFO;
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"pub", required_argument, NULL, 'p'},
-                                         {"sub", required_argument, NULL, 's'},
-                                         {"hwm", required_argument, NULL, 'w'},
-                                         {"log-level", required_argument, NULL, 'l'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    int c;
-    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            config_path = optarg;
-            break;
-        case 'p':
-            pub = optarg;
-            break;
-        case 's':
-            sub = optarg;
-            break;
-        case 'w':
-            hwm = atoi(optarg);
-            if (hwm < 1000) {
-                fprintf(stderr, "hall-bus: --hwm must be at least 1000\n");
-                return 2;
-            }
-            break;
-        case 'l':
-            if (hb_log_parse_level(optarg, &level) != 0) {
-                fprintf(stderr, "hall-bus: unknown log level \"%s\"\n", optarg);
-                return 2;
-            }
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    hb_log_init("hall-bus", level);
+    bus_options_t o = {.hwm = 1000000};
+    static const struct option extra[] = {{"pub", required_argument, NULL, 'p'},
+                                          {"sub", required_argument, NULL, 's'},
+                                          {"hwm", required_argument, NULL, 'w'},
+                                          {0}};
+    hb_daemon_spec_t spec = {"hall-bus", USAGE, extra, "", on_option, &o, 1};
     hb_config_t *config = NULL;
-    if (config_path) {
-        char err[HB_CONFIG_ERR_MAX];
-        config = hb_config_load(config_path, err);
-        if (!config) {
-            hb_error("%s", err);
-            return 2;
-        }
+    int status = hb_daemon_start(&spec, argc, argv, &config);
+    if (status >= 0)
+        return status;
+    const char *pub = o.pub, *sub = o.sub;
+    int hwm = o.hwm;
+    if (config) {
         pub = pub ? pub : config->endpoints.bus_pub;
         sub = sub ? sub : config->endpoints.bus_sub;
     }
     if (!pub || !sub) {
-        usage(stderr);
+        fputs(USAGE, stderr);
+        hb_config_destroy(&config);
         return 2;
     }
 
     bus_t b = {0};
     b.ctx = zmq_ctx_new();
-    b.xsub = bind_socket(b.ctx, ZMQ_XSUB, pub, hwm);
-    b.xpub = bind_socket(b.ctx, ZMQ_XPUB, sub, hwm);
+    b.xsub = hb_socket_open(b.ctx, ZMQ_XSUB, pub, 1, hwm, 0);
+    b.xpub = hb_socket_open(b.ctx, ZMQ_XPUB, sub, 1, hwm, 0);
     if (!b.xsub || !b.xpub)
         return 1;
     b.control_in = zmq_socket(b.ctx, ZMQ_PAIR);

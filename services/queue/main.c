@@ -15,6 +15,7 @@
 #include "hall.h"
 #include "hallbus/clock.h"
 #include "hallbus/config.h"
+#include "hallbus/daemon.h"
 #include "hallbus/db.h"
 #include "hallbus/envelope.h"
 #include "hallbus/log.h"
@@ -22,7 +23,6 @@
 #include "hallbus/zsock_uv.h"
 
 #define BATCH_MAX 1024
-#define MAX_FRAME_BYTES (16 << 20) /* beyond this zmq drops the connection */
 
 typedef struct {
     zmq_msg_t identity;
@@ -172,75 +172,27 @@ static void on_stop(void *arg)
     hb_signals_close(&q->signals);
 }
 
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: hall-queue -c HALL.yaml [--db PATH] [--log-level debug|info|warn|error]\n"
-               "  The single writer of one hall's state: commands on the configured command\n"
-               "  endpoint, events to hall-bus.\n");
-}
+static const char USAGE[] =
+    "usage: hall-queue -c HALL.yaml [--db PATH] [--log-level debug|info|warn|error]\n"
+    "  The single writer of one hall's state: commands on the configured command\n"
+    "  endpoint, events to hall-bus.\n";
 
-static void *open_socket(void *ctx, int type, const char *endpoint, int bind, int hwm)
+static int on_option(int opt, const char *arg, void *ctx)
 {
-    void *s = zmq_socket(ctx, type);
-    int linger = 1000; /* on a clean stop, give the last events a second to leave */
-    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    int64_t maxsize = MAX_FRAME_BYTES;
-    zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxsize, sizeof maxsize);
-    int rc = bind ? zmq_bind(s, endpoint) : zmq_connect(s, endpoint);
-    if (rc != 0) {
-        hb_error("cannot %s %s: %s", bind ? "bind" : "connect to", endpoint, zmq_strerror(errno));
-        zmq_close(s);
-        return NULL;
-    }
-    return s;
+    *(const char **)ctx = arg; /* --db */
+    return 0;
 }
 
 int main(int argc, char **argv)
 {
-    const char *config_path = NULL, *db_path = NULL;
-    hb_log_level_t level = HB_LOG_INFO;
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"db", required_argument, NULL, 'd'},
-                                         {"log-level", required_argument, NULL, 'l'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    int c;
-    while ((c = getopt_long(argc, argv, "c:d:l:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            config_path = optarg;
-            break;
-        case 'd':
-            db_path = optarg;
-            break;
-        case 'l':
-            if (hb_log_parse_level(optarg, &level) != 0) {
-                fprintf(stderr, "hall-queue: unknown log level \"%s\"\n", optarg);
-                return 2;
-            }
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    hb_log_init("hall-queue", level);
-    if (!config_path) {
-        usage(stderr);
-        return 2;
-    }
-    char err[HB_CONFIG_ERR_MAX];
+    const char *db_path = NULL;
+    static const struct option extra[] = {{"db", required_argument, NULL, 'd'}, {0}};
+    hb_daemon_spec_t spec = {"hall-queue", USAGE, extra, "d:", on_option, &db_path, 0};
     queue_t q = {0};
-    q.config = hb_config_load(config_path, err);
-    if (!q.config) {
-        hb_error("%s", err);
-        return 2;
-    }
+    int status = hb_daemon_start(&spec, argc, argv, &q.config);
+    if (status >= 0)
+        return status;
+    char err[HB_CONFIG_ERR_MAX];
     if (!db_path)
         db_path = q.config->queue.queue_db;
     if (hb_db_lock(db_path, err, sizeof err) < 0) {
@@ -263,8 +215,9 @@ int main(int argc, char **argv)
 
     q.ctx = zmq_ctx_new();
     int hwm = (int)q.config->queue.pub_hwm;
-    void *router = open_socket(q.ctx, ZMQ_ROUTER, q.config->endpoints.command, 1, hwm);
-    q.pub = open_socket(q.ctx, ZMQ_PUB, q.config->endpoints.bus_pub, 0, hwm);
+    /* on a clean stop, give the last events a second to leave */
+    void *router = hb_socket_open(q.ctx, ZMQ_ROUTER, q.config->endpoints.command, 1, hwm, 1000);
+    q.pub = hb_socket_open(q.ctx, ZMQ_PUB, q.config->endpoints.bus_pub, 0, hwm, 1000);
     if (!router || !q.pub)
         return 1;
 
