@@ -1,0 +1,297 @@
+/* hall-counter: the window side of a hall.
+ *
+ * Serves a set of windows: their terminals' commands are checked and
+ * forwarded to hall-queue, and the services in progress there are timed
+ * against their target times. See README.md in this directory. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+#include <zmq.h>
+
+#include "counter.h"
+#include "hallbus/clock.h"
+#include "hallbus/log.h"
+
+#define TICK_MS 100
+#define INFLIGHT_MAX 10000
+#define MAX_FRAME_BYTES (16 << 20) /* beyond this zmq drops the connection */
+
+counter_window_t *counter_window(counter_t *c, uint32_t number)
+{
+    unsigned lo = 0, hi = c->self.windows_count;
+    while (lo < hi) {
+        unsigned mid = lo + (hi - lo) / 2;
+        if (c->windows[mid].number == number)
+            return &c->windows[mid];
+        if (c->windows[mid].number < number)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    counter_t *c = t->data;
+    int64_t mono = hb_mono_us();
+    forward_expire(c, mono);
+    watch_tick(c, mono);
+    timers_check(c, hb_now_us());
+}
+
+static void on_stats(uv_timer_t *t)
+{
+    counter_t *c = t->data;
+    const counter_stats_t *s = &c->stats;
+    hb_info("forwarded %lu command(s), answered %lu, refused %lu (malformed %lu, badly framed "
+            "%lu, not for a counter %lu), timed out %lu, late replies %lu; %lu overtime "
+            "warning(s); %lu snapshot(s); seq %llu",
+            s->forwarded, s->answered, s->refused, s->malformed, s->bad_frames, s->unknown,
+            s->timeouts, s->late, s->overtime, s->resyncs, (unsigned long long)c->last_seq);
+}
+
+static void on_stop(void *arg)
+{
+    counter_t *c = arg;
+    c->stopping = true;
+    forward_abandon(c, "hall-counter is stopping; the command may or may not have been applied");
+    hb_zsock_close(&c->terminals);
+    hb_zsock_close(&c->queue);
+    hb_zsock_close(&c->events);
+    uv_close((uv_handle_t *)&c->tick, NULL);
+    uv_close((uv_handle_t *)&c->stats_timer, NULL);
+    hb_signals_close(&c->signals);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: hall-counter -c HALL.yaml [--id ID] [--windows 1-6,9] [--endpoint tcp://...]\n"
+            "                    [--log-level debug|info|warn|error]\n"
+            "  The window side of a hall: window terminals connect to its endpoint; their\n"
+            "  commands go on to hall-queue; services past their target time are reported.\n"
+            "  --id picks one of counter.instances (needed when the hall lists several);\n"
+            "  --windows and --endpoint override what the hall file says for it.\n");
+}
+
+static void *open_socket(void *ctx, int type, const char *endpoint, int bind, int linger)
+{
+    void *s = zmq_socket(ctx, type);
+    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+    int64_t maxsize = MAX_FRAME_BYTES;
+    zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxsize, sizeof maxsize);
+    if (type == ZMQ_DEALER) {
+        /* queue nothing for a hall-queue that is not connected: a terminal
+         * is told at once, and no stale command runs when it comes back */
+        int one = 1;
+        zmq_setsockopt(s, ZMQ_IMMEDIATE, &one, sizeof one);
+    }
+    if (type == ZMQ_SUB) {
+        int hwm = 100000;
+        zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    }
+    int rc = bind ? zmq_bind(s, endpoint) : zmq_connect(s, endpoint);
+    if (rc != 0) {
+        hb_error("cannot %s %s: %s", bind ? "bind" : "connect to", endpoint, zmq_strerror(errno));
+        zmq_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* Settles which counter this is and what it serves. 0, or -1 after saying why. */
+static int pick_instance(counter_t *c, const char *id, const char *windows, const char *endpoint)
+{
+    const hb_counter_conf_t *conf = &c->config->counter;
+    const hb_counter_instance_t *inst = NULL;
+    if (id) {
+        inst = hb_counter_instance(conf, id);
+        if (!inst && conf->instances_count > 1) {
+            hb_error("%s: the hall lists no counter \"%s\" in counter.instances", c->config->path,
+                     id);
+            return -1;
+        }
+        if (!inst) /* a hall with one counter: that one, under the name given */
+            inst = &conf->instances[0];
+    } else if (conf->instances_count == 1) {
+        inst = &conf->instances[0];
+    } else {
+        char ids[256] = "";
+        for (unsigned i = 0; i < conf->instances_count; i++)
+            snprintf(ids + strlen(ids), sizeof ids - strlen(ids), "%s%s", i ? ", " : "",
+                     conf->instances[i].id);
+        hb_error("%s lists %u counters (%s): pick one with --id", c->config->path,
+                 conf->instances_count, ids);
+        return -1;
+    }
+    c->self.id = strdup(id ? id : inst->id);
+    c->self.endpoint = strdup(endpoint ? endpoint : inst->endpoint);
+    if (!c->self.id || !c->self.endpoint)
+        return -1;
+    if (!windows) {
+        c->self.windows =
+            malloc((inst->windows_count ? inst->windows_count : 1) * sizeof(uint32_t));
+        if (!c->self.windows)
+            return -1;
+        memcpy(c->self.windows, inst->windows, inst->windows_count * sizeof(uint32_t));
+        c->self.windows_count = inst->windows_count;
+        return 0;
+    }
+    char why[160];
+    if (hb_window_set_parse(windows, &c->self.windows, &c->self.windows_count, why, sizeof why) !=
+        0) {
+        hb_error("--windows %s: %s", windows, why);
+        return -1;
+    }
+    for (unsigned i = 0; i < c->self.windows_count; i++) {
+        uint32_t w = c->self.windows[i];
+        const hb_counter_instance_t *other = hb_counter_for_window(conf, w);
+        if (!hb_config_window(c->config, w)) {
+            hb_error("--windows %s: hall %s has no window %u", windows, c->config->hall.id, w);
+            return -1;
+        }
+        if (conf->instances_count > 1 && other && other != inst) {
+            hb_error("--windows %s: window %u is served by counter %s in %s", windows, w, other->id,
+                     c->config->path);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void destroy(counter_t *c)
+{
+    watch_free(c);
+    inflight_free(&c->inflight);
+    ot_free(&c->overtime);
+    free(c->windows);
+    free(c->self.id);
+    free(c->self.endpoint);
+    free(c->self.windows);
+    hb_config_destroy(&c->config);
+}
+
+int main(int argc, char **argv)
+{
+    const char *config_path = NULL, *id = NULL, *windows = NULL, *endpoint = NULL;
+    hb_log_level_t level = HB_LOG_INFO;
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"id", required_argument, NULL, 'i'},
+                                         {"windows", required_argument, NULL, 'w'},
+                                         {"endpoint", required_argument, NULL, 'e'},
+                                         {"log-level", required_argument, NULL, 'l'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int opt;
+    while ((opt = getopt_long(argc, argv, "c:i:w:e:l:h", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'c':
+            config_path = optarg;
+            break;
+        case 'i':
+            id = optarg;
+            break;
+        case 'w':
+            windows = optarg;
+            break;
+        case 'e':
+            endpoint = optarg;
+            break;
+        case 'l':
+            if (hb_log_parse_level(optarg, &level) != 0) {
+                fprintf(stderr, "hall-counter: unknown log level \"%s\"\n", optarg);
+                return 2;
+            }
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    hb_log_init("hall-counter", level);
+    if (!config_path || optind != argc) {
+        usage(stderr);
+        return 2;
+    }
+    static counter_t
+        c; /* large (the sockets' state lives elsewhere); static keeps it off the stack */
+    char err[HB_CONFIG_ERR_MAX];
+    c.config = hb_config_load(config_path, err);
+    if (!c.config) {
+        hb_error("%s", err);
+        return 2;
+    }
+    if (pick_instance(&c, id, windows, endpoint) != 0) {
+        destroy(&c);
+        return 2;
+    }
+    c.route = (route_table_t){.config = c.config, .self = &c.self};
+    snprintf(c.actor, sizeof c.actor, "hall-counter/%s", c.self.id);
+    snprintf(c.topic, sizeof c.topic, "hall.%s.", c.config->hall.id);
+    c.windows = calloc(c.self.windows_count ? c.self.windows_count : 1, sizeof *c.windows);
+    if (!c.windows || ot_init(&c.overtime, c.self.windows, c.self.windows_count,
+                              c.config->counter.overtime_unit_ms) != 0) {
+        hb_error("out of memory");
+        destroy(&c);
+        return 1;
+    }
+    for (unsigned i = 0; i < c.self.windows_count; i++)
+        c.windows[i].number = c.self.windows[i];
+    inflight_init(&c.inflight, INFLIGHT_MAX, (uint64_t)hb_now_us() << 8);
+
+    c.ctx = zmq_ctx_new();
+    void *router = open_socket(c.ctx, ZMQ_ROUTER, c.self.endpoint, 1, 500);
+    void *dealer = open_socket(c.ctx, ZMQ_DEALER, c.config->endpoints.command, 0, 0);
+    void *sub = open_socket(c.ctx, ZMQ_SUB, c.config->endpoints.bus_sub, 0, 0);
+    if (!router || !dealer || !sub) {
+        if (router)
+            zmq_close(router);
+        if (dealer)
+            zmq_close(dealer);
+        if (sub)
+            zmq_close(sub);
+        zmq_ctx_term(c.ctx);
+        destroy(&c);
+        return 1;
+    }
+    zmq_setsockopt(sub, ZMQ_SUBSCRIBE, c.topic, strlen(c.topic));
+
+    c.loop = uv_default_loop();
+    c.terminals = hb_zsock_new(c.loop, router, terminals_on_msg, NULL, &c);
+    c.queue = hb_zsock_new(c.loop, dealer, forward_on_msg, NULL, &c);
+    c.events = hb_zsock_new(c.loop, sub, watch_on_msg, NULL, &c);
+    if (!c.terminals || !c.queue || !c.events) {
+        hb_error("cannot watch the sockets on the loop");
+        return 1;
+    }
+    uv_timer_init(c.loop, &c.tick);
+    uv_timer_init(c.loop, &c.stats_timer);
+    c.tick.data = c.stats_timer.data = &c;
+    uv_timer_start(&c.tick, on_tick, 0, TICK_MS);
+    uv_timer_start(&c.stats_timer, on_stats, 60000, 60000);
+    hb_signals_start(&c.signals, c.loop, on_stop, &c);
+
+    char served[256];
+    hb_window_set_format(c.self.windows, c.self.windows_count, served, sizeof served);
+    hb_info("counter %s of hall %s ready: windows %s; terminals on %s; hall-queue at %s; events "
+            "from %s",
+            c.self.id, c.config->hall.id, served, c.self.endpoint, c.config->endpoints.command,
+            c.config->endpoints.bus_sub);
+
+    uv_run(c.loop, UV_RUN_DEFAULT);
+
+    on_stats(&c.stats_timer);
+    zmq_ctx_term(c.ctx);
+    int rc = uv_loop_close(c.loop);
+    if (rc != 0)
+        hb_warn("loop closed with handles still open: %s", uv_strerror(rc));
+    destroy(&c);
+    hb_info("stopped");
+    return rc == 0 ? 0 : 1;
+}
