@@ -85,6 +85,12 @@ void *hb_socket_open(void *ctx, int type, const char *endpoint, int bind, int hw
     zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
     int64_t maxsize = MAX_FRAME_BYTES;
     zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxsize, sizeof maxsize);
+    if (type == ZMQ_DEALER) {
+        /* queue nothing for a peer that is not connected: a command is
+         * refused at once rather than run late when the peer comes back */
+        int one = 1;
+        zmq_setsockopt(s, ZMQ_IMMEDIATE, &one, sizeof one);
+    }
     if ((bind ? zmq_bind(s, endpoint) : zmq_connect(s, endpoint)) != 0) {
         hb_error("cannot %s %s: %s", bind ? "bind" : "connect to", endpoint, zmq_strerror(errno));
         zmq_close(s);

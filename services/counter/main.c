@@ -12,6 +12,7 @@
 
 #include "counter.h"
 #include "hallbus/clock.h"
+#include "hallbus/daemon.h"
 #include "hallbus/log.h"
 
 #define TICK_MS 100
@@ -66,40 +67,28 @@ static void on_stop(void *arg)
     hb_signals_close(&c->signals);
 }
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: hall-counter -c HALL.yaml [--id ID] [--windows 1-6,9] [--endpoint tcp://...]\n"
-            "                    [--log-level debug|info|warn|error]\n"
-            "  The window side of a hall: window terminals connect to its endpoint; their\n"
-            "  commands go on to hall-queue; services past their target time are reported.\n"
-            "  --id picks one of counter.instances (needed when the hall lists several);\n"
-            "  --windows and --endpoint override what the hall file says for it.\n");
-}
+static const char USAGE[] =
+    "usage: hall-counter -c HALL.yaml [--id ID] [--windows 1-6,9] [--endpoint tcp://...]\n"
+    "                    [--log-level debug|info|warn|error]\n"
+    "  The window side of a hall: window terminals connect to its endpoint; their\n"
+    "  commands go on to hall-queue; services past their target time are reported.\n"
+    "  --id picks one of counter.instances (needed when the hall lists several);\n"
+    "  --windows and --endpoint override what the hall file says for it.\n";
 
-static void *open_socket(void *ctx, int type, const char *endpoint, int bind, int linger)
+typedef struct {
+    const char *id, *windows, *endpoint;
+} counter_options_t;
+
+static int on_option(int opt, const char *arg, void *ctx)
 {
-    void *s = zmq_socket(ctx, type);
-    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
-    int64_t maxsize = MAX_FRAME_BYTES;
-    zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxsize, sizeof maxsize);
-    if (type == ZMQ_DEALER) {
-        /* queue nothing for a hall-queue that is not connected: a terminal
-         * is told at once, and no stale command runs when it comes back */
-        int one = 1;
-        zmq_setsockopt(s, ZMQ_IMMEDIATE, &one, sizeof one);
-    }
-    if (type == ZMQ_SUB) {
-        int hwm = 100000;
-        zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    }
-    int rc = bind ? zmq_bind(s, endpoint) : zmq_connect(s, endpoint);
-    if (rc != 0) {
-        hb_error("cannot %s %s: %s", bind ? "bind" : "connect to", endpoint, zmq_strerror(errno));
-        zmq_close(s);
-        return NULL;
-    }
-    return s;
+    counter_options_t *o = ctx;
+    if (opt == 'i')
+        o->id = arg;
+    else if (opt == 'w')
+        o->windows = arg;
+    else
+        o->endpoint = arg;
+    return 0;
 }
 
 /* Settles which counter this is and what it serves. 0, or -1 after saying why. */
@@ -176,57 +165,18 @@ static void destroy(counter_t *c)
 
 int main(int argc, char **argv)
 {
-    const char *config_path = NULL, *id = NULL, *windows = NULL, *endpoint = NULL;
-    hb_log_level_t level = HB_LOG_INFO;
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"id", required_argument, NULL, 'i'},
-                                         {"windows", required_argument, NULL, 'w'},
-                                         {"endpoint", required_argument, NULL, 'e'},
-                                         {"log-level", required_argument, NULL, 'l'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    int opt;
-    while ((opt = getopt_long(argc, argv, "c:i:w:e:l:h", opts, NULL)) != -1) {
-        switch (opt) {
-        case 'c':
-            config_path = optarg;
-            break;
-        case 'i':
-            id = optarg;
-            break;
-        case 'w':
-            windows = optarg;
-            break;
-        case 'e':
-            endpoint = optarg;
-            break;
-        case 'l':
-            if (hb_log_parse_level(optarg, &level) != 0) {
-                fprintf(stderr, "hall-counter: unknown log level \"%s\"\n", optarg);
-                return 2;
-            }
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    hb_log_init("hall-counter", level);
-    if (!config_path || optind != argc) {
-        usage(stderr);
-        return 2;
-    }
-    static counter_t
-        c; /* large (the sockets' state lives elsewhere); static keeps it off the stack */
-    char err[HB_CONFIG_ERR_MAX];
-    c.config = hb_config_load(config_path, err);
-    if (!c.config) {
-        hb_error("%s", err);
-        return 2;
-    }
+    counter_options_t o = {0};
+    static const struct option extra[] = {{"id", required_argument, NULL, 'i'},
+                                          {"windows", required_argument, NULL, 'w'},
+                                          {"endpoint", required_argument, NULL, 'e'},
+                                          {0}};
+    hb_daemon_spec_t spec = {"hall-counter", USAGE, extra, "i:w:e:", on_option, &o, 0};
+    /* large (the sockets' state lives elsewhere); static keeps it off the stack */
+    static counter_t c;
+    int status = hb_daemon_start(&spec, argc, argv, &c.config);
+    if (status >= 0)
+        return status;
+    const char *id = o.id, *windows = o.windows, *endpoint = o.endpoint;
     if (pick_instance(&c, id, windows, endpoint) != 0) {
         destroy(&c);
         return 2;
@@ -246,9 +196,9 @@ int main(int argc, char **argv)
     inflight_init(&c.inflight, INFLIGHT_MAX, (uint64_t)hb_now_us() << 8);
 
     c.ctx = zmq_ctx_new();
-    void *router = open_socket(c.ctx, ZMQ_ROUTER, c.self.endpoint, 1, 500);
-    void *dealer = open_socket(c.ctx, ZMQ_DEALER, c.config->endpoints.command, 0, 0);
-    void *sub = open_socket(c.ctx, ZMQ_SUB, c.config->endpoints.bus_sub, 0, 0);
+    void *router = hb_socket_open(c.ctx, ZMQ_ROUTER, c.self.endpoint, 1, 100000, 500);
+    void *dealer = hb_socket_open(c.ctx, ZMQ_DEALER, c.config->endpoints.command, 0, 100000, 0);
+    void *sub = hb_socket_open(c.ctx, ZMQ_SUB, c.config->endpoints.bus_sub, 0, 100000, 0);
     if (!router || !dealer || !sub) {
         if (router)
             zmq_close(router);

@@ -21,6 +21,7 @@
 #include "hallbus/clock.h"
 #include "hallbus/db.h"
 #include "hallbus/envelope.h"
+#include "hallbus/daemon.h"
 #include "hallbus/log.h"
 #include "hallbus/signals.h"
 #include "notifier.h"
@@ -434,75 +435,28 @@ static void on_stop(void *arg)
     hb_signals_close(&n->signals);
 }
 
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: hall-notifier -c HALL.yaml [--db PATH] [--log-level debug|info|warn|error]\n"
-               "  Follows the hall's events and sends citizens their messages (webhook, SMS\n"
-               "  gateway, local command) from a durable outbox.\n");
-}
+static const char USAGE[] =
+    "usage: hall-notifier -c HALL.yaml [--db PATH] [--log-level debug|info|warn|error]\n"
+    "  Follows the hall's events and sends citizens their messages (webhook, SMS\n"
+    "  gateway, local command) from a durable outbox.\n";
 
-static void *open_socket(void *ctx, int type, const char *endpoint)
+static int on_option(int opt, const char *arg, void *ctx)
 {
-    void *s = zmq_socket(ctx, type);
-    int linger = 0, hwm = 100000, one = 1;
-    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    int64_t maxsize = 64 << 20;
-    zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxsize, sizeof maxsize);
-    if (type == ZMQ_DEALER)
-        zmq_setsockopt(s, ZMQ_IMMEDIATE, &one, sizeof one);
-    if (zmq_connect(s, endpoint) != 0) {
-        hb_error("cannot connect to %s: %s", endpoint, zmq_strerror(errno));
-        zmq_close(s);
-        return NULL;
-    }
-    return s;
+    *(const char **)ctx = arg; /* --db */
+    return 0;
 }
 
 int main(int argc, char **argv)
 {
-    const char *config_path = NULL, *db_path = NULL;
-    hb_log_level_t level = HB_LOG_INFO;
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"db", required_argument, NULL, 'd'},
-                                         {"log-level", required_argument, NULL, 'l'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    int c;
-    while ((c = getopt_long(argc, argv, "c:d:l:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            config_path = optarg;
-            break;
-        case 'd':
-            db_path = optarg;
-            break;
-        case 'l':
-            if (hb_log_parse_level(optarg, &level) != 0) {
-                fprintf(stderr, "hall-notifier: unknown log level \"%s\"\n", optarg);
-                return 2;
-            }
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    hb_log_init("hall-notifier", level);
-    if (!config_path) {
-        usage(stderr);
-        return 2;
-    }
-    char err[HB_CONFIG_ERR_MAX];
+    const char *db_path = NULL;
+    static const struct option extra[] = {{"db", required_argument, NULL, 'd'}, {0}};
+    hb_daemon_spec_t spec = {"hall-notifier", USAGE, extra, "d:", on_option, &db_path, 0};
     static notifier_t n;
-    n.config = hb_config_load(config_path, err);
-    if (!n.config) {
-        hb_error("%s", err);
-        return 2;
-    }
+    int status = hb_daemon_start(&spec, argc, argv, &n.config);
+    if (status >= 0)
+        return status;
+    const char *config_path = n.config->path;
+    char err[HB_CONFIG_ERR_MAX];
     n.conf = &n.config->notifier;
     if (!n.config->queue.contact_secret) {
         hb_error("%s: queue.contact_secret is not set, so hall-queue resolves no contacts and "
@@ -537,8 +491,8 @@ int main(int argc, char **argv)
     n.loop = uv_default_loop();
     n.loop->data = &n;
     n.ctx = zmq_ctx_new();
-    void *sub = open_socket(n.ctx, ZMQ_SUB, n.config->endpoints.bus_sub);
-    void *dealer = open_socket(n.ctx, ZMQ_DEALER, n.config->endpoints.command);
+    void *sub = hb_socket_open(n.ctx, ZMQ_SUB, n.config->endpoints.bus_sub, 0, 100000, 0);
+    void *dealer = hb_socket_open(n.ctx, ZMQ_DEALER, n.config->endpoints.command, 0, 100000, 0);
     if (!sub || !dealer)
         return 1;
     char prefix[HB_TOPIC_MAX];

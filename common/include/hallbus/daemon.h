@@ -29,7 +29,8 @@ int hb_daemon_start(const hb_daemon_spec_t *spec, int argc, char **argv, hb_conf
 
 /* A socket of TYPE bound (BIND) or connected to ENDPOINT, with both
  * high-water marks at HWM, LINGER ms at close, and frames over 16 MiB
- * refused; NULL with the reason logged. */
+ * refused; a DEALER queues nothing for a peer that is not connected
+ * (ZMQ_IMMEDIATE). NULL with the reason logged. */
 void *hb_socket_open(void *ctx, int type, const char *endpoint, int bind, int hwm, int linger);
 
 #endif
