@@ -18,6 +18,7 @@ PACKAGES=(
   libcurl4-openssl-dev              # webhooks and SMS gateways, on the libuv loop
   libh2o-dev                        # HTTP for the boards (h2o's libuv backend)
   chromium                          # the browser test of the boards
+  espeak-ng                         # hall-display: announcements to audio files (optional)
 )
 # the browser test drives Chromium with playwright-core from npm; a machine
 # with its own Node.js (and npm) keeps it

@@ -6,6 +6,13 @@
 
 typedef struct {
     char *http;
+    char *language;
+    char *recent_calls; /* numbers as text, parsed by hb_cfg_read_numbers */
+    char *resync_ttl_ms;
+    char *snapshot_timeout_ms;
+    char *max_clients;
+    char *voice_dir;
+    char *espeak;
 } raw_display_t;
 
 extern const cyaml_schema_field_t hb_cfg_display_fields[];

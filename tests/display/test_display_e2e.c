@@ -616,6 +616,7 @@ Test(display_e2e, the_voice_stream_keeps_call_order, .init = start_hall, .fini =
     static sse_client_t text;
     cr_assert_eq(sse_start(&text, url, NULL), 0);
     cr_assert(hb_wait_until(has_text, &voice, 5000), "the voice stream is open");
+    cr_assert(hb_wait_until(has_text, &text, 5000), "the text stream is open (its head line)");
 
     /* calls from three windows, then a recall: announced in this order */
     static char order[16][16];
@@ -782,5 +783,93 @@ Test(display_e2e, announcements_are_rendered_to_audio_files_in_order, .init = st
     cr_assert_eq(json_integer_value(json_object_get(s, "voice_rendered")), 6);
     cr_assert_eq(json_integer_value(json_object_get(s, "voice_failed")), 0);
     json_decref(s);
+    stop();
+}
+
+/* Any number of displays serve one hall: a second one, started late on
+ * another port, shows the same board as the first. */
+static char base2[64];
+static bool second_equals_first(void *arg)
+{
+    char url[128];
+    snprintf(url, sizeof url, "%s/api/state", base2);
+    json_t *a = state(), *b = http_get_json(url);
+    bool ok = a && b && json_is_true(json_object_get(b, "synced")) && json_equal(a, b);
+    json_decref(a);
+    json_decref(b);
+    return ok;
+}
+
+Test(display_e2e, two_displays_of_one_hall_show_the_same_board, .init = start_hall, .fini = cleanup,
+     .timeout = 60)
+{
+    busy_hall();
+    start_display();
+    wait_board_caught_up(5000);
+    int port = free_port();
+    snprintf(base2, sizeof base2, "http://127.0.0.1:%d", port);
+    char addr[32];
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
+    const char *args[] = {"-c", fx.config, "--http", addr, NULL};
+    pid_t second = hb_fixture_spawn(&fx, "hall-display", args);
+    cr_assert_gt(second, 0);
+    cr_assert_eq(hb_fx_act(&fx, "recall", 3, NULL), OK);
+    wait_board_caught_up(5000);
+    bool same = hb_wait_until(second_equals_first, NULL, 5000);
+    int status = hb_fixture_kill(&second, SIGTERM);
+    cr_assert(same, "the second display shows what the first does");
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the second stopped cleanly");
+    stop();
+}
+
+/* display.max_clients bounds the live streams: one more is told to come
+ * back later (503), and gets in once a place is free. */
+static void start_hall_one_stream(void)
+{
+    start_hall_with("  max_clients: 1\n");
+}
+
+static bool stream_refused(void *arg)
+{
+    char url[128];
+    snprintf(url, sizeof url, "%s/events", base);
+    long status = 0;
+    char *body = http_get(url, &status);
+    free(body);
+    return status == 503;
+}
+
+static bool one_stream(void *arg)
+{
+    json_t *s = stats();
+    bool ok = s && json_integer_value(json_object_get(s, "http_streams")) == *(int *)arg;
+    json_decref(s);
+    return ok;
+}
+
+Test(display_e2e, streams_beyond_max_clients_are_refused, .init = start_hall_one_stream,
+     .fini = cleanup, .timeout = 90)
+{
+    start_display();
+    wait_board_caught_up(5000);
+    char url[128];
+    snprintf(url, sizeof url, "%s/events", base);
+    static sse_client_t c;
+    cr_assert_eq(sse_start(&c, url, NULL), 0);
+    cr_assert(hb_wait_until(got_view, &c, 5000));
+    cr_assert(stream_refused(NULL), "a second stream is refused");
+    json_t *s = stats();
+    cr_assert_geq(json_integer_value(json_object_get(s, "http_refused_streams")), 1);
+    json_decref(s);
+    sse_stop(&c);
+    static int none = 0;
+    /* a client that left is noticed when its stream is next written to: the
+     * view of a change, or the ping every 5 s */
+    cr_assert_eq(hb_fx_take(&fx, "A", false, NULL), OK);
+    cr_assert(hb_wait_until(one_stream, &none, 12000), "the first stream is gone");
+    static sse_client_t d;
+    cr_assert_eq(sse_start(&d, url, NULL), 0);
+    cr_assert(hb_wait_until(got_view, &d, 5000), "a stream gets in again");
+    sse_stop(&d);
     stop();
 }

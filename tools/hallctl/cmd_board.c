@@ -89,12 +89,13 @@ static void draw(board_t *b)
             dup = dup || strcmp(snap->recent_calls[j]->number, t->number) == 0;
         if (dup)
             continue;
-        const char *on = shown == 0 && b->tty ? "\033[1;30;43m" : "";
-        const char *off = shown == 0 && b->tty ? "\033[0m" : "";
-        if (b->tty)
-            fputs(on, f);
-        tx_line(f, "  %s %-6s -> window %-3u%s%s", shown == 0 ? ">" : " ", t->number, t->window,
-                t->priority == HALLBUS__PRIORITY__GREEN ? "  [green channel]" : "", off);
+        bool newest = shown == 0 && b->tty;
+        if (newest) /* escapes go out as they are; tx_line cleans what comes off the wire */
+            fputs("\033[1;30;43m", f);
+        tx_line(f, "  %s %-6s -> window %-3u%s", shown == 0 ? ">" : " ", t->number, t->window,
+                t->priority == HALLBUS__PRIORITY__GREEN ? "  [green channel]" : "");
+        if (newest)
+            fputs("\033[0m", f);
         shown++;
     }
     if (shown == 0)

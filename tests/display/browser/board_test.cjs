@@ -133,9 +133,11 @@ display:
     await page.waitForSelector(`#calls li.newest[data-number="${number}"]`, { timeout: 5000 });
     const win7 = await page.textContent('#windows .win[data-window="7"] .t');
     if (!win7.includes(number)) throw new Error(`window 7 shows "${win7}", not ${number}`);
-    const heard = await page.evaluate(() => (window.hallAnnouncements || []).map((a) => a.number));
-    if (heard[heard.length - 1] !== number)
-      throw new Error(`announcements ${JSON.stringify(heard)} do not end with ${number}`);
+    // its announcement, queued for the voice (the view and it may come in either read)
+    await page.waitForFunction((n) => {
+      const heard = window.hallAnnouncements || [];
+      return heard.length > 0 && heard[heard.length - 1].number === n;
+    }, number, { timeout: 5000 });
     const paused = await page.textContent('#windows .win[data-window="5"]');
     if (!/暂停/.test(paused)) throw new Error(`window 5 shows "${paused}", not paused`);
     await page.waitForTimeout(3200); // the newest call's flash animation ends (3 × 1 s)
