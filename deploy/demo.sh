@@ -10,7 +10,7 @@ RUN=var/run
 mkdir -p "$RUN"
 
 stop() {
-  for name in hall-traffic hall-queue hall-bus; do
+  for name in hall-traffic hall-display hall-queue hall-bus; do
     pidfile="$RUN/$name.pid"
     [ -f "$pidfile" ] || continue
     pid=$(cat "$pidfile")
@@ -42,13 +42,17 @@ start hall-queue -c "$CONFIG"
 for _ in $(seq 100); do
   build/bin/hallctl -c "$CONFIG" --timeout 200 status >/dev/null 2>&1 && break
 done
+start hall-display -c "$CONFIG"
 start hall-traffic -c "$CONFIG" --rate 40 --service-time 25
 
 cat <<MSG
 
-The demo hall is running (logs in $RUN/). Try:
+The demo hall is running (logs in $RUN/).
+  Hall board:     http://127.0.0.1:8080/        (window screens: /window/1 ... /window/12)
+Try:
   build/bin/hallctl -c $CONFIG status          # the hall now
   build/bin/hallctl -c $CONFIG events          # the live event stream (Ctrl-C to stop)
+  build/bin/hallctl -c $CONFIG board           # the hall board in this terminal
   build/bin/hallctl -c $CONFIG take A --green elderly
   deploy/demo.sh stop                          # stop the demo hall
 MSG

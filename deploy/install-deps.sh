@@ -18,6 +18,7 @@ PACKAGES=(
   libcurl4-openssl-dev              # webhooks and SMS gateways, on the libuv loop
   libh2o-dev                        # HTTP for the boards (h2o's libuv backend)
   chromium                          # the browser test of the boards
+  fonts-wqy-microhei                # Chinese on the boards in a headless browser
   espeak-ng                         # hall-display: announcements to audio files (optional)
 )
 # the browser test drives Chromium with playwright-core from npm; a machine
