@@ -5,7 +5,21 @@
 #include "config_internal.h"
 
 typedef struct {
+    char *id;
+    char *command;
+    char *bus_sub;
+} raw_audit_hall_t;
+
+typedef struct {
     char *db;
+    char *query;
+    char *publish;
+    char *retention_days;
+    char *fetch_timeout_ms;
+    char *gap_timeout_ms;
+    char *heartbeat_ms;
+    raw_audit_hall_t *halls;
+    unsigned halls_count;
 } raw_audit_t;
 
 extern const cyaml_schema_field_t hb_cfg_audit_fields[];

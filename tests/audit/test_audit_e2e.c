@@ -342,7 +342,7 @@ Test(audit_e2e, the_report_of_a_simulated_day_matches_what_the_traffic_generator
     cr_assert_eq(hallctl(out, sizeof out, html), 0);
     cr_assert(strstr(out, "<!DOCTYPE html>") && strstr(out, "</html>"));
     cr_assert(strstr(out, "<svg") && strstr(out, "Served per window") &&
-              strstr(out, "Average wait (min) by hour") && strstr(out, "Satisfaction"));
+              strstr(out, "Average wait (min:s) by hour") && strstr(out, "Satisfaction"));
     for (const char *h = out; (h = strstr(h, "http")); h++)
         cr_assert(strncmp(h, "http://www.w3.org/2000/svg", 26) == 0,
                   "nothing is fetched from elsewhere: %.60s", h);
@@ -596,6 +596,18 @@ Test(audit_e2e, a_record_edited_in_the_database_is_found_by_verify_which_names_i
     const char *verify[] = {"audit", "verify", NULL};
     cr_assert_eq(hallctl(out, sizeof out, verify), 0, "%s", out);
     cr_assert(strstr(out, "14 records, chain intact"), "%s", out);
+
+    /* a ticket's life, and a staff member's day */
+    const char *life[] = {"audit", "ticket", "t1", "A001", NULL};
+    cr_assert_eq(hallctl(out, sizeof out, life), 0, "%s", out);
+    cr_assert(strstr(out, "ticket.issued") && strstr(out, "ticket.called"), "%s", out);
+    cr_assert_null(strstr(out, "A002"), "%s", out);
+    const char *day[] = {"audit", "day", "t1", "--staff", "li.na", NULL};
+    cr_assert_eq(hallctl(out, sizeof out, day), 0, "%s", out);
+    cr_assert(strstr(out, "window.opened") && strstr(out, "ticket.called"), "%s", out);
+    cr_assert_null(strstr(out, "ticket.issued"), "%s", out);
+    const char *nobody[] = {"audit", "day", "t1", "--window", "3", NULL};
+    cr_assert_eq(hallctl(out, sizeof out, nobody), 1, "nothing done at window 3: %s", out);
 
     /* an export of today verifies on its own, with no daemon */
     char date[HB_DATE_LEN], file[400];

@@ -16,6 +16,7 @@ typedef struct {
     int ngaps;
     uint64_t fetch_from[64];
     int nfetch;
+    char rejected_why[256];
 } log_t;
 
 static int s_event(void *arg, const Hallbus__Envelope *env, const uint8_t *b, size_t len,
@@ -37,6 +38,14 @@ static int s_gap(void *arg, const char *hall, uint64_t from, uint64_t to, const 
     return 0;
 }
 
+static int s_rejected(void *arg, const char *hall, const uint8_t *b, size_t len, const char *why)
+{
+    log_t *l = arg;
+    l->stored[l->nstored++] = 2000000; /* a rejected record */
+    snprintf(l->rejected_why, sizeof l->rejected_why, "%s", why);
+    return 0;
+}
+
 static void s_fetch(void *arg, audit_follow_t *f, uint64_t from)
 {
     log_t *l = arg;
@@ -49,7 +58,7 @@ static audit_follow_t f;
 static void start(uint64_t last_stored)
 {
     memset(&lg, 0, sizeof lg);
-    audit_sink_t sink = {s_event, s_gap, s_fetch, &lg};
+    audit_sink_t sink = {s_event, s_gap, s_rejected, s_fetch, &lg};
     audit_follow_init(&f, "t1", last_stored, 5000000, &sink);
 }
 
@@ -206,19 +215,42 @@ Test(audit_follow, an_unanswered_fetch_is_retried_until_the_gap_timeout_then_rec
     assert_stored((uint64_t[]){1, 1000002, 4, 5, 6}, 5);
 }
 
-Test(audit_follow, a_journal_that_ends_before_the_events_held_records_the_rest_as_a_gap)
+Test(audit_follow, a_journal_that_lacks_events_the_hall_has_passed_records_them_as_a_gap)
 {
     start(0);
     bus(1, 10);
     bus(5, 10);
-    journal(2, 2, 2, 20); /* the hall says its head is 2, yet 5 came from the bus */
+    journal(2, 2, 6, 20); /* the hall is at 6, its journal gives 2 */
     cr_assert_eq(lg.ngaps, 0, "progress was made: ask once more");
     cr_assert_eq(lg.nfetch, 2);
-    journal(0, 0, 2, 21); /* nothing more there */
+    journal(0, 0, 6, 21); /* nothing more there, though the hall has passed 3 and 4 */
     cr_assert_eq(lg.ngaps, 1);
     cr_assert_eq(lg.gap_from[0], 3);
     cr_assert_eq(lg.gap_to[0], 4);
+    cr_assert(strstr(lg.gap_why[0], "journal does not have them"));
     assert_stored((uint64_t[]){1, 2, 1000003, 5}, 4);
+}
+
+Test(audit_follow, an_event_ahead_of_the_halls_own_sequence_is_not_taken_as_proof_of_loss)
+{
+    start(0);
+    bus(1, 1000000);
+    bus(9, 1000000); /* forged or stray: the hall is at 1 */
+    journal(0, 0, 1, 1100000);
+    cr_assert(f.waiting, "the hall has not reached 9: wait, do not record a gap");
+    cr_assert_eq(lg.ngaps, 0);
+    audit_follow_failed(&f, "retry", 0, 2000000); /* the timer: ask again */
+    cr_assert_eq(lg.nfetch, 2);
+    journal(2, 2, 2, 2100000); /* the hall moved on: 2 is real */
+    journal(0, 0, 2, 2200000);
+    cr_assert(f.waiting);
+    audit_follow_failed(&f, "retry", 0, 6500000); /* the gap timeout has passed */
+    cr_assert_eq(lg.ngaps, 0, "no gap: nothing was lost");
+    assert_stored((uint64_t[]){1, 2, 2000000}, 3);
+    cr_assert(strstr(lg.rejected_why, "ahead of the hall's own sequence"), "%s", lg.rejected_why);
+    cr_assert_not(audit_follow_behind(&f));
+    bus(3, 6600000); /* and the real events go on being stored */
+    assert_stored((uint64_t[]){1, 2, 2000000, 3}, 4);
 }
 
 Test(audit_follow, an_empty_answer_at_the_head_after_a_restart_means_nothing_is_missing)

@@ -125,7 +125,8 @@ static void print_record(hallctl_t *ctl, const Hallbus__AuditRecord *r)
                     r->hall_id, clock, r->envelope.len, r->reason);
         }
     }
-    fflush(stdout);
+    if (fflush(stdout) != 0 || ferror(stdout))
+        stop_requested = 1; /* the reader went away (tail | head) */
     if (env)
         hallbus__envelope__free_unpacked(env, NULL);
 }

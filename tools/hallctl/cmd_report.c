@@ -194,14 +194,15 @@ typedef struct {
 } bar_t;
 
 /* A vertical bar chart as inline SVG. */
-static void svg_bars(FILE *f, const char *title, const bar_t *bars, size_t n, const char *color)
+static void svg_bars(FILE *f, const char *title, const bar_t *bars, size_t n, const char *color,
+                     int bar_width)
 {
     double max = 0;
     for (size_t i = 0; i < n; i++)
         if (bars[i].value > max)
             max = bars[i].value;
     const int H = 180, top = 20, bottom = 40, left = 10;
-    int bw = n > 16 ? 26 : 44;
+    int bw = bar_width ? bar_width : n > 16 ? 26 : 44;
     int W = left * 2 + (int)n * bw;
     if (W < 320)
         W = 320;
@@ -283,11 +284,11 @@ static void print_html(const Hallbus__AuditReport *rep, FILE *f)
         if ((int)h->hour < lo || (int)h->hour > hi)
             continue;
         snprintf(hlabel[nh], sizeof hlabel[nh], "%02u", h->hour);
-        snprintf(htext[nh], sizeof htext[nh], "%.1f", h->avg_wait_s / 60.0);
+        mmss(h->avg_wait_s, htext[nh], sizeof htext[nh]);
         hours[nh] = (bar_t){hlabel[nh], h->avg_wait_s, htext[nh]};
         nh++;
     }
-    svg_bars(f, "Average wait (min) by hour of issue", hours, nh, "#4a7bd0");
+    svg_bars(f, "Average wait (min:s) by hour of issue", hours, nh, "#4a7bd0", 0);
     size_t nw = 0;
     for (size_t i = 0; i < rep->n_rows; i++)
         nw += strcmp(rep->rows[i]->group, "window") == 0;
@@ -302,7 +303,7 @@ static void print_html(const Hallbus__AuditReport *rep, FILE *f)
         wins[k] = (bar_t){r->key, r->served, wtext[k]};
         k++;
     }
-    svg_bars(f, "Served per window", wins, k, "#3c9d5d");
+    svg_bars(f, "Served per window", wins, k, "#3c9d5d", 0);
     free(wins);
     free(wtext);
     const Hallbus__AuditReportRow *hall = NULL;
@@ -316,7 +317,7 @@ static void print_html(const Hallbus__AuditReport *rep, FILE *f)
         snprintf(stext[i], sizeof stext[i], "%u", v);
         sat[i] = (bar_t){RATING_WORDS[i], v, stext[i]};
     }
-    svg_bars(f, "Satisfaction (评价)", sat, 4, "#d08a2e");
+    svg_bars(f, "Satisfaction (评价)", sat, 4, "#d08a2e", 100);
     fputs("</div>\n", f);
 
     /* tables */
