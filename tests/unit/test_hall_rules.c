@@ -360,6 +360,7 @@ Test(rules, check_in_works_only_within_its_window_around_the_slot)
     cr_assert_str_eq(t->channel, "appointment");
     cr_assert_str_eq(t->appointment_code, a->code);
     cr_assert_str_eq(in->ticket_number, t->number);
+    hall_store_free_appointment(in);
     cr_assert_eq(hall_check_in(hall, a->code, now, &in, &t, &err),
                  HALLBUS__STATUS_CODE__INVALID_STATE, "only once");
     hall_store_free_appointment(a);
@@ -410,6 +411,7 @@ Test(rules, a_cancelled_appointment_frees_its_place)
     cr_assert_eq(book("2026-11-24", "09:30", &a, &err), OK);
     cr_assert_eq(book("2026-11-24", "09:30", &b, &err), OK);
     cr_assert_eq(hall_cancel_appointment(hall, a->code, now, &cancelled, &err), OK);
+    hall_store_free_appointment(cancelled);
     cr_assert_eq(book("2026-11-24", "09:30", &c, &err), OK, "%s", err.msg);
     cr_assert_eq(hall_cancel_appointment(hall, a->code, now, &cancelled, &err),
                  HALLBUS__STATUS_CODE__INVALID_STATE);
