@@ -134,10 +134,19 @@ static void checkpoint_work(uv_work_t *w)
             return;
         }
         sqlite3_busy_timeout(self->db, 100);
+        /* a connection opens the WAL only once it has read the database;
+         * until then a checkpoint returns OK and does nothing */
+        if (sqlite3_exec(self->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) !=
+            SQLITE_OK) {
+            sqlite3_close(self->db);
+            self->db = NULL;
+            return;
+        }
     }
     int log_frames = 0, done = 0;
     if (sqlite3_wal_checkpoint_v2(self->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &done) ==
-        SQLITE_OK)
+            SQLITE_OK &&
+        log_frames >= 0)
         self->checkpoints++;
 }
 

@@ -114,11 +114,26 @@ void hall_note_call(hall_t *self, ticket_t *t)
 
 /* ── estimates ──────────────────────────────────────────────────────────── */
 
+/* T's place in its line, walking from both ends at once: a new or requeued
+ * ticket is at (or near) the back, so this costs what its distance from the
+ * nearer end does, not the length of the line. */
 uint32_t hall_ahead(hall_t *self, const ticket_t *t)
 {
-    uint32_t ahead = 0;
-    for (const ticket_t *p = t->prev; p; p = p->prev)
-        ahead++;
+    const ticket_t *back = t->prev, *front = t->next;
+    uint32_t steps = 0, ahead;
+    for (;;) {
+        if (!back) {
+            ahead = steps;
+            break;
+        }
+        if (!front) {
+            ahead = hall_line_of((ticket_t *)t)->count - 1 - steps;
+            break;
+        }
+        back = back->prev;
+        front = front->next;
+        steps++;
+    }
     if (t->priority != HALLBUS__PRIORITY__GREEN)
         ahead += t->service->green.count;
     return ahead;

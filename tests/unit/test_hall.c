@@ -827,8 +827,8 @@ Test(hall, an_accepted_matter_is_marked_ready_once_even_on_a_later_day)
 
     ASSERT_REFUSED(hall_mark_ready(hall, "A002", "2026-11-23", DAY2, &err),
                    HALLBUS__STATUS_CODE__INVALID_STATE, "nothing to collect");
-    ASSERT_REFUSED(hall_mark_ready(hall, "A001", NULL, DAY2, &err),
-                   HALLBUS__STATUS_CODE__NOT_FOUND, "no ticket A001 of 2026-11-24");
+    ASSERT_REFUSED(hall_mark_ready(hall, "A001", NULL, DAY2, &err), HALLBUS__STATUS_CODE__NOT_FOUND,
+                   "no ticket A001 of 2026-11-24");
     cr_assert_eq(hall_mark_ready(hall, "A001", "2026-11-23", DAY2, &err), OK, "%s", err.msg);
     hall_commit(hall);
     outbox_item_t *items = hall_outbox_take(hall);
@@ -843,4 +843,16 @@ Test(hall, an_accepted_matter_is_marked_ready_once_even_on_a_later_day)
     hall_outbox_free(items);
     ASSERT_REFUSED(hall_mark_ready(hall, "A001", "2026-11-23", DAY2, &err),
                    HALLBUS__STATUS_CODE__REFUSED, "already marked ready");
+}
+
+Test(hall, ahead_counts_every_place_in_a_long_line)
+{
+    ticket_t *line[11];
+    for (int i = 0; i < 11; i++)
+        line[i] = take("A");
+    for (int i = 0; i < 11; i++)
+        cr_assert_eq(hall_ahead(hall, line[i]), (uint32_t)i, "ticket %d", i);
+    ticket_t *g = take_green("A");
+    cr_assert_eq(hall_ahead(hall, g), 0);
+    cr_assert_eq(hall_ahead(hall, line[5]), 6, "the green ticket goes ahead");
 }
