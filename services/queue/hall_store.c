@@ -53,14 +53,27 @@ enum {
 static const char *const STATEMENTS[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN",
     [ST_COMMIT] = "COMMIT",
+    /* an upsert changes the row in place: INSERT OR REPLACE would delete it
+     * and insert it again, writing the unique index twice */
     [ST_SAVE_TICKET] =
-        ("INSERT OR REPLACE INTO tickets(id, business_date, number, service, original_service,"
-         " daily_number, priority, green_reason, state, issued_at, first_called_at, called_at,"
-         " started_at, finished_at, window, staff, recalls, requeues, result, reason,"
-         " missing_materials, promised_date, rating, rating_comment, channel, contact_ref,"
-         " queue_key, appointment_code, slot_start, no_show_at) VALUES(?1,?2,?3,?4,?5,?6,?7,"
-         "?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,"
-         "?29,?30)"),
+        ("INSERT INTO tickets(id, business_date, number, service, original_service,"
+         " daily_number, priority, green_reason, state, issued_at, first_called_at,"
+         " called_at, started_at, finished_at, window, staff, recalls, requeues, result,"
+         " reason, missing_materials, promised_date, rating, rating_comment, channel,"
+         " contact_ref, queue_key, appointment_code, slot_start, no_show_at)"
+         " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,"
+         "?21,?22,?23,?24,?25,?26,?27,?28,?29,?30)"
+         " ON CONFLICT(id) DO UPDATE SET service = excluded.service, original_service ="
+         " excluded.original_service, state = excluded.state, first_called_at ="
+         " excluded.first_called_at, called_at = excluded.called_at, started_at ="
+         " excluded.started_at, finished_at = excluded.finished_at, window ="
+         " excluded.window, staff = excluded.staff, recalls = excluded.recalls, requeues ="
+         " excluded.requeues, result = excluded.result, reason = excluded.reason,"
+         " missing_materials = excluded.missing_materials, promised_date ="
+         " excluded.promised_date, rating = excluded.rating, rating_comment ="
+         " excluded.rating_comment, queue_key = excluded.queue_key, appointment_code ="
+         " excluded.appointment_code, slot_start = excluded.slot_start, no_show_at ="
+         " excluded.no_show_at"),
     [ST_SAVE_CONTACT] = "INSERT INTO contacts(ref, ticket_id, contact) VALUES(?1, ?2, ?3)",
     [ST_SAVE_WINDOW] = ("INSERT OR REPLACE INTO windows(number, state, staff, services,"
                         " pause_reason, serving_id, since) VALUES(?1,?2,?3,?4,?5,?6,?7)"),

@@ -95,11 +95,13 @@ static void on_command(hb_zsock_t *zs, zmq_msg_t *frames, int n, bool overflow, 
     queue_reply(q, &frames[0], reply, len);
 }
 
-/* The batch is applied: make it durable, then tell the senders, then the bus. */
+/* The batch is applied: make it durable, then tell the bus (boards and
+ * announcements wait on it), then the senders. */
 static void on_batch_end(hb_zsock_t *zs, void *arg)
 {
     queue_t *q = arg;
     hall_commit(q->hall);
+    publish_outbox(q);
     void *sock = hb_zsock_socket(q->router);
     for (int i = 0; i < q->npending; i++) {
         pending_reply_t *p = &q->pending[i];
@@ -111,7 +113,6 @@ static void on_batch_end(hb_zsock_t *zs, void *arg)
         free(p->reply);
     }
     q->npending = 0;
-    publish_outbox(q);
 }
 
 static void on_heartbeat(uv_timer_t *t)
