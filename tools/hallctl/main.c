@@ -159,8 +159,16 @@ static const command_t *find_command(hallctl_t *ctl, int nwords, char **words, i
             }
         }
     }
-    if (is_group && nwords < 2)
-        hc_usage_error(ctl, "'%s' needs one of: open, pause, resume, close", first);
+    if (is_group && nwords < 2) {
+        char names[160] = "";
+        for (size_t i = 0; i < NCOMMANDS; i++)
+            if (commands[i].group && strcmp(commands[i].group, first) == 0 &&
+                strlen(names) + strlen(commands[i].name) + 3 < sizeof names) {
+                strcat(names, names[0] ? ", " : "");
+                strcat(names, commands[i].name);
+            }
+        hc_usage_error(ctl, "'%s' needs one of: %s", first, names);
+    }
     else if (is_group)
         hc_usage_error(ctl, "unknown command '%s %s'", first, words[1]);
     else
