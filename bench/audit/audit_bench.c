@@ -160,24 +160,6 @@ static hb_fixture_t fx;
 static char query_ep[64], publish_ep[64];
 static pid_t audit_pid;
 
-static int free_port(void)
-{
-    void *ctx = zmq_ctx_new();
-    void *s = zmq_socket(ctx, ZMQ_PUB);
-    int port = -1;
-    if (zmq_bind(s, "tcp://127.0.0.1:*") == 0) {
-        char ep[64];
-        size_t len = sizeof ep;
-        zmq_getsockopt(s, ZMQ_LAST_ENDPOINT, ep, &len);
-        port = atoi(strrchr(ep, ':') + 1);
-    }
-    int linger = 0;
-    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_close(s);
-    zmq_ctx_term(ctx);
-    return port;
-}
-
 /* hall-audit's stored seq of hall IDX (0: t1, 1: b1); -1 when it does not answer. */
 static int64_t audit_seq(int idx, uint64_t *gaps)
 {
@@ -409,13 +391,13 @@ int main(int argc, char **argv)
     free(ev);
 
     /* the real daemons */
-    snprintf(query_ep, sizeof query_ep, "tcp://127.0.0.1:%d", free_port());
-    snprintf(publish_ep, sizeof publish_ep, "tcp://127.0.0.1:%d", free_port());
+    snprintf(query_ep, sizeof query_ep, "tcp://127.0.0.1:%d", hb_free_port());
+    snprintf(publish_ep, sizeof publish_ep, "tcp://127.0.0.1:%d", hb_free_port());
     char extra[512];
     snprintf(extra, sizeof extra,
              "audit:\n  query: \"%s\"\n  publish: \"%s\"\n  gap_timeout_ms: 600000\n"
              "  halls:\n    - id: t1\n    - {id: b1, command: \"tcp://127.0.0.1:%d\"}\n",
-             query_ep, publish_ep, free_port());
+             query_ep, publish_ep, hb_free_port());
     hb_fixture_opts_t fo = {.extra_yaml = extra, .heartbeat_ms = 1000};
     if (hb_fixture_start(&fx, &fo) != 0)
         return 1;

@@ -49,17 +49,6 @@ typedef struct {
 static hb_fixture_t fx;
 static int http_port;
 
-static int free_port(void)
-{
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    bind(s, (struct sockaddr *)&a, sizeof a);
-    socklen_t len = sizeof a;
-    getsockname(s, (struct sockaddr *)&a, &len);
-    close(s);
-    return ntohs(a.sin_port);
-}
-
 static long rss_kb(pid_t pid)
 {
     char path[64], line[256];
@@ -137,7 +126,7 @@ static void drain(int ep, client_t *clients, int64_t until)
 static int run(int nsub, int ncalls, results_t *r)
 {
     char extra[200];
-    http_port = free_port();
+    http_port = hb_free_port();
     snprintf(extra, sizeof extra, "display:\n  http: \"127.0.0.1:%d\"\n  max_clients: 100000\n",
              http_port);
     hb_fixture_opts_t opts = {.extra_yaml = extra,

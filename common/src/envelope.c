@@ -176,3 +176,33 @@ const char *hb_status_name(Hallbus__StatusCode code)
         protobuf_c_enum_descriptor_get_value(&hallbus__status_code__descriptor, (int)code);
     return v ? v->name : "UNKNOWN";
 }
+
+uint32_t hb_request_window(const Hallbus__Request *req)
+{
+    switch (req->command_case) {
+    case HALLBUS__REQUEST__COMMAND_OPEN_WINDOW:
+        return req->open_window->window;
+    case HALLBUS__REQUEST__COMMAND_PAUSE_WINDOW:
+        return req->pause_window->window;
+    case HALLBUS__REQUEST__COMMAND_RESUME_WINDOW:
+        return req->resume_window->window;
+    case HALLBUS__REQUEST__COMMAND_CLOSE_WINDOW:
+        return req->close_window->window;
+    case HALLBUS__REQUEST__COMMAND_CALL_NEXT:
+        return req->call_next->window;
+    case HALLBUS__REQUEST__COMMAND_CALL_TICKET:
+        return req->call_ticket->window;
+    case HALLBUS__REQUEST__COMMAND_RECALL:
+        return req->recall->window;
+    case HALLBUS__REQUEST__COMMAND_NO_SHOW:
+        return req->no_show->window;
+    case HALLBUS__REQUEST__COMMAND_TRANSFER:
+        return req->transfer->window;
+    case HALLBUS__REQUEST__COMMAND_START_SERVICE:
+        return req->start_service->window;
+    case HALLBUS__REQUEST__COMMAND_FINISH_SERVICE:
+        return req->finish_service->window;
+    default:
+        return 0;
+    }
+}

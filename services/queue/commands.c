@@ -45,42 +45,11 @@ typedef struct {
     ticket_t *checked_in;
 } outcome_t;
 
-/* The window a command acts at, or 0 for commands that are not a window's. */
-static uint32_t window_of(const Hallbus__Request *req)
-{
-    switch (req->command_case) {
-    case HALLBUS__REQUEST__COMMAND_OPEN_WINDOW:
-        return req->open_window->window;
-    case HALLBUS__REQUEST__COMMAND_PAUSE_WINDOW:
-        return req->pause_window->window;
-    case HALLBUS__REQUEST__COMMAND_RESUME_WINDOW:
-        return req->resume_window->window;
-    case HALLBUS__REQUEST__COMMAND_CLOSE_WINDOW:
-        return req->close_window->window;
-    case HALLBUS__REQUEST__COMMAND_CALL_NEXT:
-        return req->call_next->window;
-    case HALLBUS__REQUEST__COMMAND_CALL_TICKET:
-        return req->call_ticket->window;
-    case HALLBUS__REQUEST__COMMAND_RECALL:
-        return req->recall->window;
-    case HALLBUS__REQUEST__COMMAND_NO_SHOW:
-        return req->no_show->window;
-    case HALLBUS__REQUEST__COMMAND_TRANSFER:
-        return req->transfer->window;
-    case HALLBUS__REQUEST__COMMAND_START_SERVICE:
-        return req->start_service->window;
-    case HALLBUS__REQUEST__COMMAND_FINISH_SERVICE:
-        return req->finish_service->window;
-    default:
-        return 0;
-    }
-}
-
 /* A window command that names its staff member (hall-counter always does)
  * is done only by the person signed on there; signing on names oneself. */
 static int check_staff(hall_t *hall, const Hallbus__Request *req, hall_err_t *err)
 {
-    uint32_t number = window_of(req);
+    uint32_t number = hb_request_window(req);
     if (!req->staff || !*req->staff || number == 0)
         return HALLBUS__STATUS_CODE__OK;
     if (req->command_case == HALLBUS__REQUEST__COMMAND_OPEN_WINDOW) {

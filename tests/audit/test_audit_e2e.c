@@ -25,24 +25,6 @@ static pid_t audit_pid;
 static void *day_sub; /* the report test's own view of the bus (the fixture's socket) */
 static char audit_db[400], query_ep[64], publish_ep[64], extra[512];
 
-static int free_port(void)
-{
-    void *ctx = zmq_ctx_new();
-    void *s = zmq_socket(ctx, ZMQ_PUB);
-    int port = -1;
-    if (zmq_bind(s, "tcp://127.0.0.1:*") == 0) {
-        char ep[64];
-        size_t len = sizeof ep;
-        zmq_getsockopt(s, ZMQ_LAST_ENDPOINT, ep, &len);
-        port = atoi(strrchr(ep, ':') + 1);
-    }
-    int linger = 0;
-    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_close(s);
-    zmq_ctx_term(ctx);
-    return port;
-}
-
 /* One query to hall-audit; NULL when it does not answer within a second. */
 static Hallbus__AuditReply *ask(Hallbus__AuditRequest *req)
 {
@@ -117,8 +99,8 @@ static void spawn_audit(void)
 
 static void start_with(const char *services_windows)
 {
-    snprintf(query_ep, sizeof query_ep, "tcp://127.0.0.1:%d", free_port());
-    snprintf(publish_ep, sizeof publish_ep, "tcp://127.0.0.1:%d", free_port());
+    snprintf(query_ep, sizeof query_ep, "tcp://127.0.0.1:%d", hb_free_port());
+    snprintf(publish_ep, sizeof publish_ep, "tcp://127.0.0.1:%d", hb_free_port());
     snprintf(extra, sizeof extra,
              "audit:\n  query: \"%s\"\n  publish: \"%s\"\n  fetch_timeout_ms: 300\n"
              "  gap_timeout_ms: 60000\n  heartbeat_ms: 100\n",

@@ -32,24 +32,6 @@ static const char HALL[] = "services:\n"
                            "  - {number: 3, services: [A, B]}\n"
                            "  - {number: 4, services: [B]}\n";
 
-static int free_port(void)
-{
-    void *ctx = zmq_ctx_new();
-    void *s = zmq_socket(ctx, ZMQ_ROUTER);
-    int port = -1;
-    if (zmq_bind(s, "tcp://127.0.0.1:*") == 0) {
-        char ep[64];
-        size_t len = sizeof ep;
-        zmq_getsockopt(s, ZMQ_LAST_ENDPOINT, ep, &len);
-        port = atoi(strrchr(ep, ':') + 1);
-    }
-    int linger = 0;
-    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_close(s);
-    zmq_ctx_term(ctx);
-    return port;
-}
-
 static Hallbus__Reply *status_via(hb_rpc_t *rpc)
 {
     Hallbus__Request req = HALLBUS__REQUEST__INIT;
@@ -75,8 +57,8 @@ static bool counter_ready(void *arg)
 
 static void start_hall(unsigned request_timeout_ms)
 {
-    snprintf(c1_ep, sizeof c1_ep, "tcp://127.0.0.1:%d", free_port());
-    snprintf(c2_ep, sizeof c2_ep, "tcp://127.0.0.1:%d", free_port());
+    snprintf(c1_ep, sizeof c1_ep, "tcp://127.0.0.1:%d", hb_free_port());
+    snprintf(c2_ep, sizeof c2_ep, "tcp://127.0.0.1:%d", hb_free_port());
     char extra[640];
     snprintf(extra, sizeof extra,
              "counter:\n"
@@ -523,7 +505,7 @@ Test(counter_e2e, a_counter_that_is_not_clearly_one_of_the_halls_refuses_to_star
 
     /* --windows and --endpoint narrow a counter down */
     char ep[64];
-    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", free_port());
+    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", hb_free_port());
     const char *narrow[] = {"-c", fx.config,    "--id", "c1", "--windows",
                             "1",  "--endpoint", ep,     NULL};
     pid_t pid = hb_fixture_spawn(&fx, "hall-counter", narrow);

@@ -24,21 +24,10 @@ static hb_fixture_t fx;
 static pid_t display;
 static char base[64];
 
-static int free_port(void)
-{
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    bind(s, (struct sockaddr *)&a, sizeof a);
-    socklen_t len = sizeof a;
-    getsockname(s, (struct sockaddr *)&a, &len);
-    close(s);
-    return ntohs(a.sin_port);
-}
-
 static void start_hall_with(const char *more)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    int port = free_port();
+    int port = hb_free_port();
     snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
     static char extra[512];
     snprintf(extra, sizeof extra,
@@ -806,7 +795,7 @@ Test(display_e2e, two_displays_of_one_hall_show_the_same_board, .init = start_ha
     busy_hall();
     start_display();
     wait_board_caught_up(5000);
-    int port = free_port();
+    int port = hb_free_port();
     snprintf(base2, sizeof base2, "http://127.0.0.1:%d", port);
     char addr[32];
     snprintf(addr, sizeof addr, "127.0.0.1:%d", port);

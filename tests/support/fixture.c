@@ -33,7 +33,7 @@ static const char *bin_dir(void)
 }
 
 /* A loopback port the kernel says is free now. */
-static int free_port(void)
+int hb_free_port(void)
 {
     void *ctx = zmq_ctx_new();
     void *s = zmq_socket(ctx, ZMQ_PUB);
@@ -117,9 +117,9 @@ int hb_fixture_start(hb_fixture_t *fx, const hb_fixture_opts_t *opts)
         return -1;
     snprintf(fx->config, sizeof fx->config, "%s/hall.yaml", fx->dir);
     snprintf(fx->db, sizeof fx->db, "%s/queue.db", fx->dir);
-    snprintf(fx->cmd_ep, sizeof fx->cmd_ep, "tcp://127.0.0.1:%d", free_port());
-    snprintf(fx->pub_ep, sizeof fx->pub_ep, "tcp://127.0.0.1:%d", free_port());
-    snprintf(fx->sub_ep, sizeof fx->sub_ep, "tcp://127.0.0.1:%d", free_port());
+    snprintf(fx->cmd_ep, sizeof fx->cmd_ep, "tcp://127.0.0.1:%d", hb_free_port());
+    snprintf(fx->pub_ep, sizeof fx->pub_ep, "tcp://127.0.0.1:%d", hb_free_port());
+    snprintf(fx->sub_ep, sizeof fx->sub_ep, "tcp://127.0.0.1:%d", hb_free_port());
     FILE *f = fopen(fx->config, "w");
     if (!f)
         return -1;

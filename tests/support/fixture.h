@@ -72,6 +72,9 @@ void *hb_fixture_subscribe(hb_fixture_t *fx, const char *prefix);
  * WANT_HEARTBEATS. Caller frees with hallbus__envelope__free_unpacked. */
 Hallbus__Envelope *hb_fixture_next_event(void *sub, int timeout_ms, bool want_heartbeats);
 
+/* A loopback TCP port the kernel says is free now. */
+int hb_free_port(void);
+
 /* Polls COND(ARG) every few milliseconds until true or TIMEOUT_MS passes. */
 bool hb_wait_until(bool (*cond)(void *arg), void *arg, int timeout_ms);
 

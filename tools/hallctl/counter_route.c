@@ -6,43 +6,13 @@
  * hall-queue as before. */
 #include <string.h>
 
+#include "hallbus/envelope.h"
 #include "hallctl.h"
 #include "text.h"
 
-/* The window a window command acts on; 0 for any other command. */
-static uint32_t window_of(const Hallbus__Request *req)
-{
-    switch (req->command_case) {
-    case HALLBUS__REQUEST__COMMAND_OPEN_WINDOW:
-        return req->open_window->window;
-    case HALLBUS__REQUEST__COMMAND_PAUSE_WINDOW:
-        return req->pause_window->window;
-    case HALLBUS__REQUEST__COMMAND_RESUME_WINDOW:
-        return req->resume_window->window;
-    case HALLBUS__REQUEST__COMMAND_CLOSE_WINDOW:
-        return req->close_window->window;
-    case HALLBUS__REQUEST__COMMAND_CALL_NEXT:
-        return req->call_next->window;
-    case HALLBUS__REQUEST__COMMAND_CALL_TICKET:
-        return req->call_ticket->window;
-    case HALLBUS__REQUEST__COMMAND_RECALL:
-        return req->recall->window;
-    case HALLBUS__REQUEST__COMMAND_NO_SHOW:
-        return req->no_show->window;
-    case HALLBUS__REQUEST__COMMAND_TRANSFER:
-        return req->transfer->window;
-    case HALLBUS__REQUEST__COMMAND_START_SERVICE:
-        return req->start_service->window;
-    case HALLBUS__REQUEST__COMMAND_FINISH_SERVICE:
-        return req->finish_service->window;
-    default:
-        return 0;
-    }
-}
-
 int hc_counter_route(hallctl_t *ctl, Hallbus__Request *req, const char **endpoint)
 {
-    uint32_t window = window_of(req);
+    uint32_t window = hb_request_window(req);
     if (window == 0)
         return HC_EXIT_OK;
     const char *staff = ctl->staff;

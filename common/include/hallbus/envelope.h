@@ -36,6 +36,10 @@ int hb_topic(const char *hall, const char *kind, char out[HB_TOPIC_MAX]);
 /* A command's name as hallctl spells it ("call-next"), "none" if unset. */
 const char *hb_command_name(const Hallbus__Request *req);
 
+/* The window a window command acts at (open, pause, call, finish, ...);
+ * 0 for a command that is not a window's. */
+uint32_t hb_request_window(const Hallbus__Request *req);
+
 /* Name of a status code ("INVALID_STATE"). */
 const char *hb_status_name(Hallbus__StatusCode code);
 
