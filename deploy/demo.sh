@@ -10,7 +10,7 @@ RUN=var/run
 mkdir -p "$RUN"
 
 stop() {
-  for name in hall-traffic hall-display hall-queue hall-bus; do
+  for name in hall-traffic hall-audit hall-display hall-queue hall-bus; do
     pidfile="$RUN/$name.pid"
     [ -f "$pidfile" ] || continue
     pid=$(cat "$pidfile")
@@ -43,6 +43,7 @@ for _ in $(seq 100); do
   build/bin/hallctl -c "$CONFIG" --timeout 200 status >/dev/null 2>&1 && break
 done
 start hall-display -c "$CONFIG"
+start hall-audit -c "$CONFIG"
 start hall-traffic -c "$CONFIG" --rate 40 --service-time 25
 
 cat <<MSG
@@ -53,6 +54,9 @@ Try:
   build/bin/hallctl -c $CONFIG status          # the hall now
   build/bin/hallctl -c $CONFIG events          # the live event stream (Ctrl-C to stop)
   build/bin/hallctl -c $CONFIG board           # the hall board in this terminal
+  build/bin/hallctl -c $CONFIG audit tail --follow   # the tamper-evident record, live
+  build/bin/hallctl -c $CONFIG audit verify    # prove nobody edited it
+  build/bin/hallctl -c $CONFIG report --html --output var/report.html   # the day's review
   build/bin/hallctl -c $CONFIG take A --green elderly
   deploy/demo.sh stop                          # stop the demo hall
 MSG

@@ -4,7 +4,7 @@
  * list is absent):
  *
  *   counter:
- *     endpoint: "tcp://127.0.0.1:5560"
+ *     endpoint: "tcp://127.0.0.1:5565"
  *
  * Several counters, each serving its own windows (a window served by two
  * counters, or one the hall does not have, is refused with file and line):
@@ -13,7 +13,7 @@
  *     overtime_unit_ms: 60000     # one "minute" of a service's target time
  *     request_timeout_ms: 3000    # hall-queue must answer a forwarded command within this
  *     instances:
- *       - {id: c1, endpoint: "tcp://127.0.0.1:5560", windows: [1-6, 9]}
+ *       - {id: c1, endpoint: "tcp://127.0.0.1:5565", windows: [1-6, 9]}
  *       - {id: c2, endpoint: "tcp://127.0.0.1:5561", windows: [7, 8]}
  *
  * A window entry is a number or a range "N-M". */
@@ -24,7 +24,7 @@
 #include <stdint.h>
 
 #define HB_COUNTER_ID_MAX 32
-#define HB_COUNTER_DEFAULT_ENDPOINT "tcp://127.0.0.1:5560"
+#define HB_COUNTER_DEFAULT_ENDPOINT "tcp://127.0.0.1:5565"
 
 typedef struct {
     char *id;          /* [a-z0-9_-]{1,32}, unique in the hall: "c1" */
