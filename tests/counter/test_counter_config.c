@@ -113,7 +113,7 @@ Test(counter_config, several_counters_are_listed_with_their_windows_and_ranges)
     cr_assert_null(hb_counter_instance(k, "c3"));
     cr_assert(hb_counter_serves(c2, 4));
     cr_assert_not(hb_counter_serves(c2, 3));
-    cr_assert_str_eq(k->endpoint, "tcp://127.0.0.1:5565", "the first counter's, for older readers");
+    cr_assert_str_eq(k->endpoint, "tcp://127.0.0.1:5560", "the first counter's, for older readers");
     hb_config_destroy(&c);
 }
 
