@@ -19,6 +19,7 @@
 #include "hallbus/clock.h"
 #include "hallbus/db.h"
 #include "hallbus/envelope.h"
+#include "hallbus/daemon.h"
 #include "hallbus/log.h"
 #include "hallbus/zsock_uv.h"
 
@@ -341,57 +342,27 @@ static int setup_halls(audit_t *a)
     return 0;
 }
 
-static void usage(FILE *f)
+static const char USAGE[] =
+    "usage: hall-audit -c HALL.yaml [--db PATH] [--log-level debug|info|warn|error]\n"
+    "  Records every event of the halls in the audit: section (or of this file's hall)\n"
+    "  in an append-only, hash-chained store; answers queries on audit.query.\n";
+
+static int on_option(int opt, const char *arg, void *ctx)
 {
-    fprintf(f, "usage: hall-audit -c HALL.yaml [--db PATH] [--log-level debug|info|warn|error]\n"
-               "  Records every event of the halls in the audit: section (or of this file's hall)\n"
-               "  in an append-only, hash-chained store; answers queries on audit.query.\n");
+    *(const char **)ctx = arg; /* --db */
+    return 0;
 }
 
 int main(int argc, char **argv)
 {
-    const char *config_path = NULL, *db_path = NULL;
-    hb_log_level_t level = HB_LOG_INFO;
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"db", required_argument, NULL, 'd'},
-                                         {"log-level", required_argument, NULL, 'l'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    int c;
-    while ((c = getopt_long(argc, argv, "c:d:l:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            config_path = optarg;
-            break;
-        case 'd':
-            db_path = optarg;
-            break;
-        case 'l':
-            if (hb_log_parse_level(optarg, &level) != 0) {
-                fprintf(stderr, "hall-audit: unknown log level \"%s\"\n", optarg);
-                return 2;
-            }
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    hb_log_init("hall-audit", level);
-    if (!config_path) {
-        usage(stderr);
-        return 2;
-    }
-    char err[HB_CONFIG_ERR_MAX];
+    const char *db_path = NULL;
+    static const struct option extra[] = {{"db", required_argument, NULL, 'd'}, {0}};
+    hb_daemon_spec_t spec = {"hall-audit", USAGE, extra, "d:", on_option, &db_path, 0};
     audit_t a = {0};
-    a.config = hb_config_load(config_path, err);
-    if (!a.config) {
-        hb_error("%s", err);
-        return 2;
-    }
+    int status = hb_daemon_start(&spec, argc, argv, &a.config);
+    if (status >= 0)
+        return status;
+    char err[HB_CONFIG_ERR_MAX];
     if (!db_path)
         db_path = a.config->audit.db;
     int lock = hb_db_lock(db_path, err, sizeof err);

@@ -18,6 +18,7 @@
 #include "hallbus/clock.h"
 #include "hallbus/config.h"
 #include "hallbus/envelope.h"
+#include "hallbus/daemon.h"
 #include "hallbus/log.h"
 #include "hallbus/signals.h"
 #include "hallbus/zsock_uv.h"
@@ -321,65 +322,33 @@ static void on_stop(void *arg)
     dv_http_shutdown(d->http, on_http_done, d);
 }
 
-static void usage(FILE *f)
+static const char USAGE[] =
+    "usage: hall-display -c HALL.yaml [--http HOST:PORT] [--log-level debug|info|warn|error]\n"
+    "  Serves the hall's boards: http://HOST:PORT/ (hall board), /window/N (window\n"
+    "  screen), /voice (announcements), /api/state (JSON). HOST:PORT defaults to\n"
+    "  display.http in the hall file.\n";
+
+static int on_option(int opt, const char *arg, void *ctx)
 {
-    fprintf(f, "usage: hall-display -c HALL.yaml [--http HOST:PORT] [--log-level "
-               "debug|info|warn|error]\n"
-               "  Serves the hall's boards: http://HOST:PORT/ (hall board), /window/N (window\n"
-               "  screen), /voice (announcements), /api/state (JSON). HOST:PORT defaults to\n"
-               "  display.http in the hall file.\n");
+    *(const char **)ctx = arg; /* --http */
+    return 0;
 }
 
 int main(int argc, char **argv)
 {
-    const char *config_path = NULL;
     display_t d = {0};
-    hb_log_level_t level = HB_LOG_INFO;
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"http", required_argument, NULL, 'H'},
-                                         {"log-level", required_argument, NULL, 'l'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    int c;
-    while ((c = getopt_long(argc, argv, "c:H:l:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            config_path = optarg;
-            break;
-        case 'H':
-            d.http_addr = optarg;
-            break;
-        case 'l':
-            if (hb_log_parse_level(optarg, &level) != 0) {
-                fprintf(stderr, "hall-display: unknown log level \"%s\"\n", optarg);
-                return 2;
-            }
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    hb_log_init("hall-display", level);
+    static const struct option extra[] = {{"http", required_argument, NULL, 'H'}, {0}};
+    hb_daemon_spec_t spec = {"hall-display", USAGE, extra, "", on_option, &d.http_addr, 0};
+    int status = hb_daemon_start(&spec, argc, argv, &d.config);
+    if (status >= 0)
+        return status;
     /* every browser is a descriptor: take all the system allows */
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
-    if (!config_path || optind != argc) {
-        usage(stderr);
-        return 2;
-    }
     char err[HB_CONFIG_ERR_MAX];
-    d.config = hb_config_load(config_path, err);
-    if (!d.config) {
-        hb_error("%s", err);
-        return 2;
-    }
     if (!d.http_addr)
         d.http_addr = d.config->display.http;
     d.view = dv_view_new(d.config);
