@@ -459,7 +459,8 @@ Test(config, a_daemons_section_is_read_and_its_defaults_apply_when_absent)
 
 Test(config, an_unknown_key_in_a_daemons_section_is_refused_with_its_line)
 {
-    refuse_edit("queue:\n", "audit:\n  db: \"a.db\"\n  colour: blue\nqueue:\n", ":24: audit.colour");
+    refuse_edit("queue:\n", "audit:\n  db: \"a.db\"\n  colour: blue\nqueue:\n",
+                ":24: audit.colour");
 }
 
 Test(config, contact_secret_must_be_long_enough)

@@ -20,14 +20,10 @@
 enum { G_JSON = 200, G_TIMEOUT, G_ACTOR, G_STAFF };
 
 static const struct option global_opts[] = {
-    {"config", required_argument, NULL, 'c'},
-    {"endpoint", required_argument, NULL, 'e'},
-    {"bus", required_argument, NULL, 'b'},
-    {"json", no_argument, NULL, G_JSON},
-    {"timeout", required_argument, NULL, G_TIMEOUT},
-    {"actor", required_argument, NULL, G_ACTOR},
-    {"staff", required_argument, NULL, G_STAFF},
-    {"help", no_argument, NULL, 'h'},
+    {"config", required_argument, NULL, 'c'},        {"endpoint", required_argument, NULL, 'e'},
+    {"bus", required_argument, NULL, 'b'},           {"json", no_argument, NULL, G_JSON},
+    {"timeout", required_argument, NULL, G_TIMEOUT}, {"actor", required_argument, NULL, G_ACTOR},
+    {"staff", required_argument, NULL, G_STAFF},     {"help", no_argument, NULL, 'h'},
 };
 #define N_GLOBAL (sizeof global_opts / sizeof global_opts[0])
 

@@ -168,8 +168,7 @@ static const command_t *find_command(hallctl_t *ctl, int nwords, char **words, i
                 strcat(names, commands[i].name);
             }
         hc_usage_error(ctl, "'%s' needs one of: %s", first, names);
-    }
-    else if (is_group)
+    } else if (is_group)
         hc_usage_error(ctl, "unknown command '%s %s'", first, words[1]);
     else
         hc_usage_error(ctl, "unknown command '%s'", first);
