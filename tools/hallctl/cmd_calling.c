@@ -5,52 +5,69 @@
 #include "hallctl.h"
 #include "print.h"
 
+/* The commands whose only argument is a window share one shape: their
+ * messages hold just the window. */
+int hc_run_window_command(hallctl_t *ctl, int argc, char **argv,
+                          Hallbus__Request__CommandCase which, hc_printer print)
+{
+    uint32_t window;
+    int status;
+    if (hc_only_window(ctl, argc, argv, &window, &status) != 0)
+        return status;
+    Hallbus__CallNext call = HALLBUS__CALL_NEXT__INIT;
+    Hallbus__Recall recall = HALLBUS__RECALL__INIT;
+    Hallbus__MarkNoShow no_show = HALLBUS__MARK_NO_SHOW__INIT;
+    Hallbus__StartService start = HALLBUS__START_SERVICE__INIT;
+    Hallbus__ResumeWindow resume = HALLBUS__RESUME_WINDOW__INIT;
+    Hallbus__CloseWindow close = HALLBUS__CLOSE_WINDOW__INIT;
+    call.window = recall.window = no_show.window = window;
+    start.window = resume.window = close.window = window;
+    Hallbus__Request req = HALLBUS__REQUEST__INIT;
+    req.command_case = which;
+    switch (which) {
+    case HALLBUS__REQUEST__COMMAND_CALL_NEXT:
+        req.call_next = &call;
+        break;
+    case HALLBUS__REQUEST__COMMAND_RECALL:
+        req.recall = &recall;
+        break;
+    case HALLBUS__REQUEST__COMMAND_NO_SHOW:
+        req.no_show = &no_show;
+        break;
+    case HALLBUS__REQUEST__COMMAND_START_SERVICE:
+        req.start_service = &start;
+        break;
+    case HALLBUS__REQUEST__COMMAND_RESUME_WINDOW:
+        req.resume_window = &resume;
+        break;
+    case HALLBUS__REQUEST__COMMAND_CLOSE_WINDOW:
+        req.close_window = &close;
+        break;
+    default:
+        return hc_usage_error(ctl, "not a command of one window");
+    }
+    return hc_run(ctl, &req, print, false);
+}
+
 int cmd_call(hallctl_t *ctl, int argc, char **argv)
 {
-    Hallbus__CallNext call = HALLBUS__CALL_NEXT__INIT;
-    int status;
-    if (hc_only_window(ctl, argc, argv, &call.window, &status) != 0)
-        return status;
-    Hallbus__Request req = HALLBUS__REQUEST__INIT;
-    req.command_case = HALLBUS__REQUEST__COMMAND_CALL_NEXT;
-    req.call_next = &call;
-    return hc_run(ctl, &req, pr_called, false);
+    return hc_run_window_command(ctl, argc, argv, HALLBUS__REQUEST__COMMAND_CALL_NEXT, pr_called);
 }
 
 int cmd_recall(hallctl_t *ctl, int argc, char **argv)
 {
-    Hallbus__Recall recall = HALLBUS__RECALL__INIT;
-    int status;
-    if (hc_only_window(ctl, argc, argv, &recall.window, &status) != 0)
-        return status;
-    Hallbus__Request req = HALLBUS__REQUEST__INIT;
-    req.command_case = HALLBUS__REQUEST__COMMAND_RECALL;
-    req.recall = &recall;
-    return hc_run(ctl, &req, pr_recalled, false);
+    return hc_run_window_command(ctl, argc, argv, HALLBUS__REQUEST__COMMAND_RECALL, pr_recalled);
 }
 
 int cmd_no_show(hallctl_t *ctl, int argc, char **argv)
 {
-    Hallbus__MarkNoShow no_show = HALLBUS__MARK_NO_SHOW__INIT;
-    int status;
-    if (hc_only_window(ctl, argc, argv, &no_show.window, &status) != 0)
-        return status;
-    Hallbus__Request req = HALLBUS__REQUEST__INIT;
-    req.command_case = HALLBUS__REQUEST__COMMAND_NO_SHOW;
-    req.no_show = &no_show;
-    return hc_run(ctl, &req, pr_no_show, false);
+    return hc_run_window_command(ctl, argc, argv, HALLBUS__REQUEST__COMMAND_NO_SHOW, pr_no_show);
 }
 
 int cmd_start(hallctl_t *ctl, int argc, char **argv)
 {
-    Hallbus__StartService start = HALLBUS__START_SERVICE__INIT;
-    int status;
-    if (hc_only_window(ctl, argc, argv, &start.window, &status) != 0)
-        return status;
-    Hallbus__Request req = HALLBUS__REQUEST__INIT;
-    req.command_case = HALLBUS__REQUEST__COMMAND_START_SERVICE;
-    req.start_service = &start;
-    return hc_run(ctl, &req, pr_started, false);
+    return hc_run_window_command(ctl, argc, argv, HALLBUS__REQUEST__COMMAND_START_SERVICE,
+                                 pr_started);
 }
 
 int cmd_transfer(hallctl_t *ctl, int argc, char **argv)

@@ -74,24 +74,12 @@ int cmd_window_pause(hallctl_t *ctl, int argc, char **argv)
 
 int cmd_window_resume(hallctl_t *ctl, int argc, char **argv)
 {
-    Hallbus__ResumeWindow resume = HALLBUS__RESUME_WINDOW__INIT;
-    int status;
-    if (hc_only_window(ctl, argc, argv, &resume.window, &status) != 0)
-        return status;
-    Hallbus__Request req = HALLBUS__REQUEST__INIT;
-    req.command_case = HALLBUS__REQUEST__COMMAND_RESUME_WINDOW;
-    req.resume_window = &resume;
-    return hc_run(ctl, &req, pr_window, false);
+    return hc_run_window_command(ctl, argc, argv, HALLBUS__REQUEST__COMMAND_RESUME_WINDOW,
+                                 pr_window);
 }
 
 int cmd_window_close(hallctl_t *ctl, int argc, char **argv)
 {
-    Hallbus__CloseWindow close = HALLBUS__CLOSE_WINDOW__INIT;
-    int status;
-    if (hc_only_window(ctl, argc, argv, &close.window, &status) != 0)
-        return status;
-    Hallbus__Request req = HALLBUS__REQUEST__INIT;
-    req.command_case = HALLBUS__REQUEST__COMMAND_CLOSE_WINDOW;
-    req.close_window = &close;
-    return hc_run(ctl, &req, pr_window, false);
+    return hc_run_window_command(ctl, argc, argv, HALLBUS__REQUEST__COMMAND_CLOSE_WINDOW,
+                                 pr_window);
 }

@@ -149,6 +149,11 @@ const char *hc_service_name(hallctl_t *ctl, const char *prefix);
 
 void hc_close(hallctl_t *ctl);
 
+/* Runs a command whose only argument is a window (call, recall, no-show,
+ * start, window resume, window close). */
+int hc_run_window_command(hallctl_t *ctl, int argc, char **argv,
+                          Hallbus__Request__CommandCase which, hc_printer print);
+
 /* ── counter_route.c: window commands through the hall's counters ──────── */
 
 /* Sets REQ's staff (--staff, or the one opening the window) and, when the
