@@ -552,6 +552,29 @@ static Hallbus__Appointment *appointment_row(sqlite3_stmt *st)
     return a;
 }
 
+/* Steps ST to its end, appending ROW(st) of each row to *ITEMS (grown as
+ * needed; *COUNT items); finalizes ST. */
+static void collect_rows(sqlite3_stmt *st, void ***items, size_t *count,
+                         void *(*row)(sqlite3_stmt *st))
+{
+    size_t cap = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (*count == cap) {
+            cap = cap ? cap * 2 : 8;
+            *items = realloc(*items, cap * sizeof **items);
+        }
+        (*items)[(*count)++] = row(st);
+    }
+    sqlite3_finalize(st);
+}
+
+static void *appointment_item(sqlite3_stmt *st)
+{
+    return appointment_row(st);
+}
+
+static void *complaint_item(sqlite3_stmt *st);
+
 /* Runs SQL (bound by BIND) and collects the appointment rows. */
 static Hallbus__AppointmentList *appointment_query(hall_store_t *self, const char *sql,
                                                    const char *t1, const char *t2, int64_t i1)
@@ -569,15 +592,7 @@ static Hallbus__AppointmentList *appointment_query(hall_store_t *self, const cha
         sqlite3_bind_int64(st, 1, i1);
     Hallbus__AppointmentList *list = malloc(sizeof *list);
     hallbus__appointment_list__init(list);
-    size_t cap = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        if (list->n_appointments == cap) {
-            cap = cap ? cap * 2 : 8;
-            list->appointments = realloc(list->appointments, cap * sizeof *list->appointments);
-        }
-        list->appointments[list->n_appointments++] = appointment_row(st);
-    }
-    sqlite3_finalize(st);
+    collect_rows(st, (void ***)&list->appointments, &list->n_appointments, appointment_item);
     return list;
 }
 
@@ -693,6 +708,11 @@ static Hallbus__Complaint *complaint_row(sqlite3_stmt *st)
     return c;
 }
 
+static void *complaint_item(sqlite3_stmt *st)
+{
+    return complaint_row(st);
+}
+
 Hallbus__ComplaintList *hall_store_list_complaints(hall_store_t *self, bool open_only, uint64_t id)
 {
     sqlite3_stmt *st = NULL;
@@ -706,15 +726,7 @@ Hallbus__ComplaintList *hall_store_list_complaints(hall_store_t *self, bool open
         sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
     Hallbus__ComplaintList *list = malloc(sizeof *list);
     hallbus__complaint_list__init(list);
-    size_t cap = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        if (list->n_complaints == cap) {
-            cap = cap ? cap * 2 : 8;
-            list->complaints = realloc(list->complaints, cap * sizeof *list->complaints);
-        }
-        list->complaints[list->n_complaints++] = complaint_row(st);
-    }
-    sqlite3_finalize(st);
+    collect_rows(st, (void ***)&list->complaints, &list->n_complaints, complaint_item);
     return list;
 }
 
