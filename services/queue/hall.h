@@ -166,10 +166,12 @@ typedef struct {
 int hall_take_ticket(hall_t *self, const hall_take_t *in, int64_t now, ticket_t **out,
                      hall_err_t *err);
 /* A new waiting ticket of SVC (no checks: the caller made them), saved;
- * hall_emit_issued announces it. */
+ * hall_emit_issued announces it. With APPOINTMENT (may be NULL) it is that
+ * appointment's ticket, in the line that goes first once its slot begins. */
 ticket_t *hall_issue_ticket(hall_t *self, service_t *svc, Hallbus__Priority priority,
                             Hallbus__GreenReason green_reason, const char *channel,
-                            const char *contact_ref, int64_t now);
+                            const char *contact_ref, const Hallbus__Appointment *appointment,
+                            int64_t now);
 void hall_emit_issued(hall_t *self, ticket_t *t, int64_t now);
 void hall_new_contact_ref(char out[24]);
 

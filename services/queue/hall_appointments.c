@@ -262,12 +262,7 @@ int hall_check_in(hall_t *self, const char *code, int64_t now, Hallbus__Appointm
         return rc;
     }
     ticket_t *t = hall_issue_ticket(self, svc, HALLBUS__PRIORITY__NORMAL, 0, "appointment",
-                                    a->contact_ref, now);
-    snprintf(t->appointment_code, sizeof t->appointment_code, "%s", a->code);
-    t->slot_start = a->slot_start;
-    hall_line_remove(&svc->normal, t);
-    hall_line_insert(hall_line_of(t), t);
-    hall_save_ticket(self, t);
+                                    a->contact_ref, a, now);
 
     a->state = HALLBUS__APPOINTMENT_STATE__CHECKED_IN;
     a->changed_at = now;

@@ -126,8 +126,9 @@ int hall_take_ticket(hall_t *self, const hall_take_t *in, int64_t now, ticket_t 
         if (hall_store_save_contact(self->store, ref, self->next_ticket_id, in->contact) != 0)
             hall_store_failed("a contact");
     }
-    ticket_t *t = hall_issue_ticket(self, svc, in->priority, in->green_reason,
-                                    in->channel && *in->channel ? in->channel : "kiosk", ref, now);
+    ticket_t *t =
+        hall_issue_ticket(self, svc, in->priority, in->green_reason,
+                          in->channel && *in->channel ? in->channel : "kiosk", ref, NULL, now);
     hall_emit_issued(self, t, now);
     *out = t;
     return OK;
@@ -135,7 +136,8 @@ int hall_take_ticket(hall_t *self, const hall_take_t *in, int64_t now, ticket_t 
 
 ticket_t *hall_issue_ticket(hall_t *self, service_t *svc, Hallbus__Priority priority,
                             Hallbus__GreenReason green_reason, const char *channel,
-                            const char *contact_ref, int64_t now)
+                            const char *contact_ref, const Hallbus__Appointment *appointment,
+                            int64_t now)
 {
     ticket_t *t = calloc(1, sizeof *t);
     t->id = self->next_ticket_id++;
@@ -150,6 +152,10 @@ ticket_t *hall_issue_ticket(hall_t *self, service_t *svc, Hallbus__Priority prio
     self->next_queue_key += HALL_KEY_STEP;
     snprintf(t->channel, sizeof t->channel, "%s", channel);
     snprintf(t->contact_ref, sizeof t->contact_ref, "%s", contact_ref ? contact_ref : "");
+    if (appointment) {
+        snprintf(t->appointment_code, sizeof t->appointment_code, "%s", appointment->code);
+        t->slot_start = appointment->slot_start;
+    }
     HASH_ADD(hh_number, self->by_number, number, strlen(t->number), t);
     HASH_ADD(hh_id, self->by_id, id, sizeof t->id, t);
     hall_line_insert(hall_line_of(t), t);
