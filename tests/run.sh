@@ -8,9 +8,9 @@ cd "$(dirname "$0")/.."
 deploy/install-deps.sh
 
 jobs=$(nproc)
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHALLBUS_WERROR=ON >/dev/null
 cmake --build build -j"$jobs"
-CC=clang cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DHALLBUS_SANITIZE=ON -DHALLBUS_FUZZ=ON >/dev/null
+CC=clang cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DHALLBUS_SANITIZE=ON -DHALLBUS_FUZZ=ON -DHALLBUS_WERROR=ON >/dev/null
 cmake --build build-asan -j"$jobs"
 
 export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1

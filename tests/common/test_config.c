@@ -106,7 +106,7 @@ static void demo_path(char *out, size_t size)
     }
     /* Built outside ctest: find the tree from this file's own path. */
     const char *here = __FILE__;
-    const char *tail = strstr(here, "tests/unit/test_config.c");
+    const char *tail = strstr(here, "tests/common/test_config.c");
     cr_assert_not_null(tail, "set HALLBUS_SRC to the source tree");
     snprintf(out, size, "%.*sdeploy/demo-hall.yaml", (int)(tail - here), here);
 }
