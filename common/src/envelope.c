@@ -95,6 +95,8 @@ const char *hb_event_kind(const Hallbus__Envelope *env)
         return "day.reset";
     case HALLBUS__ENVELOPE__EVENT_HEARTBEAT:
         return "heartbeat";
+    case HALLBUS__ENVELOPE__EVENT_LINE_MOVED:
+        return "line.moved";
     default:
         return "unknown";
     }

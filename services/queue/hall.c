@@ -8,7 +8,13 @@
 #include <string.h>
 
 #include "hall_events.h"
+#include "hallbus/alloc.h"
 #include "hallbus/log.h"
+
+/* A clock step back of more than this across a business-day boundary takes
+ * the hall back to the clock's date; less is a slew the day can absorb. */
+#define CLOCK_STEP_TOLERANCE_US (15 * 60 * (int64_t)1000000)
+#define CLOCK_STEP_LOG_US (2 * (int64_t)1000000)
 
 void hall_store_failed(const char *what)
 {
@@ -37,12 +43,20 @@ line_t *hall_line_of(ticket_t *t)
     return t->appointment_code[0] ? &t->service->appointments : &t->service->normal;
 }
 
-/* Sorted by queue_key; new tickets carry the largest key, so the walk from
- * the tail ends at once for them and is short for transfers and requeues. */
+static bool goes_after(const line_t *line, const ticket_t *a, const ticket_t *t)
+{
+    if (line->by_slot && a->slot_start != t->slot_start)
+        return a->slot_start > t->slot_start;
+    return a->queue_key > t->queue_key;
+}
+
+/* Sorted by queue_key (or slot); new tickets carry the largest key, so the
+ * walk from the tail ends at once for them and is short for transfers and
+ * requeues. */
 void hall_line_insert(line_t *line, ticket_t *t)
 {
     ticket_t *after = line->tail;
-    while (after && after->queue_key > t->queue_key)
+    while (after && goes_after(line, after, t))
         after = after->prev;
     t->prev = after;
     t->next = after ? after->next : line->head;
@@ -114,29 +128,127 @@ void hall_note_call(hall_t *self, ticket_t *t)
 
 /* ── estimates ──────────────────────────────────────────────────────────── */
 
-/* T's place in its line, walking from both ends at once: a new or requeued
- * ticket is at (or near) the back, so this costs what its distance from the
- * nearer end does, not the length of the line. */
-uint32_t hall_ahead(hall_t *self, const ticket_t *t)
+/* T's index in its line_t, walking from both ends at once: a new or
+ * requeued ticket is at (or near) the back, so this costs what its distance
+ * from the nearer end does, not the length of the line. */
+static uint32_t index_in_line(const ticket_t *t, const line_t *line)
 {
     const ticket_t *back = t->prev, *front = t->next;
-    uint32_t steps = 0, ahead;
+    uint32_t steps = 0;
     for (;;) {
-        if (!back) {
-            ahead = steps;
-            break;
-        }
-        if (!front) {
-            ahead = hall_line_of((ticket_t *)t)->count - 1 - steps;
-            break;
-        }
+        if (!back)
+            return steps;
+        if (!front)
+            return line->count - 1 - steps;
         back = back->prev;
         front = front->next;
         steps++;
     }
-    if (t->priority != HALLBUS__PRIORITY__GREEN)
-        ahead += t->service->green.count;
-    return ahead;
+}
+
+uint32_t hall_place(const ticket_t *t)
+{
+    const service_t *svc = t->service;
+    uint32_t i = index_in_line(t, hall_line_of((ticket_t *)t));
+    if (t->priority == HALLBUS__PRIORITY__GREEN)
+        return i;
+    if (!t->appointment_code[0])
+        return svc->green.count + svc->appts_begun + i;
+    if (i < svc->appts_begun)
+        return svc->green.count + i;
+    return svc->green.count + svc->normal.count + i;
+}
+
+uint32_t hall_service_waiting(const service_t *svc)
+{
+    return svc->green.count + svc->appointments.count + svc->normal.count;
+}
+
+void hall_mark_service(service_t *svc)
+{
+    svc->summary_dirty = true;
+}
+
+void hall_mark_all_services(hall_t *self)
+{
+    for (unsigned i = 0; i < self->services_count; i++)
+        self->services[i].summary_dirty = true;
+}
+
+static void record_change(hall_t *self, const ticket_t *t, uint32_t place, bool removed)
+{
+    if (self->changes_count == self->changes_cap) {
+        self->changes_cap = self->changes_cap ? self->changes_cap * 2 : 8;
+        self->changes = hb_xrealloc(self->changes, self->changes_cap * sizeof *self->changes,
+                                    "the line changes");
+    }
+    Hallbus__LineChange *c = &self->changes[self->changes_count++];
+    hallbus__line_change__init(c);
+    c->service = (char *)t->service->prefix;
+    c->ticket_id = t->id;
+    c->place = place;
+    c->removed = removed;
+    hall_mark_service(t->service);
+}
+
+void hall_line_enter(hall_t *self, ticket_t *t)
+{
+    line_t *line = hall_line_of(t);
+    hall_line_insert(line, t);
+    if (line == &t->service->appointments && t->slot_start <= self->lines_now)
+        t->service->appts_begun++;
+    record_change(self, t, hall_place(t), false);
+}
+
+void hall_line_leave(hall_t *self, ticket_t *t)
+{
+    line_t *line = hall_line_of(t);
+    uint32_t place = hall_place(t);
+    if (line == &t->service->appointments && index_in_line(t, line) < t->service->appts_begun)
+        t->service->appts_begun--;
+    hall_line_remove(line, t);
+    record_change(self, t, place, true);
+}
+
+unsigned hall_lines_tick(hall_t *self, int64_t now)
+{
+    if (now > self->lines_now)
+        self->lines_now = now;
+    unsigned moved = 0;
+    for (unsigned i = 0; i < self->services_count; i++) {
+        service_t *svc = &self->services[i];
+        for (;;) {
+            ticket_t *t = svc->appointments.head;
+            for (uint32_t k = 0; t && k < svc->appts_begun; k++)
+                t = t->next;
+            if (!t || t->slot_start > self->lines_now)
+                break;
+            /* from the first place behind the walk-ins to the last before them */
+            uint32_t from = hall_place(t);
+            svc->appts_begun++;
+            record_change(self, t, from, true);
+            record_change(self, t, hall_place(t), false);
+            Hallbus__LineMoved ev = HALLBUS__LINE_MOVED__INIT;
+            ev.service = (char *)svc->prefix;
+            ev.ticket_id = t->id;
+            ev.number = t->number;
+            ev.reason = "slot-begun";
+            Hallbus__Envelope env = HALLBUS__ENVELOPE__INIT;
+            env.event_case = HALLBUS__ENVELOPE__EVENT_LINE_MOVED;
+            env.line_moved = &ev;
+            hall_emit(self, &env, now);
+            moved++;
+        }
+    }
+    return moved;
+}
+
+uint32_t hall_seconds_between(int64_t from_us, int64_t to_us)
+{
+    if (to_us <= from_us)
+        return 0;
+    int64_t s = (to_us - from_us) / 1000000;
+    return s > UINT32_MAX ? UINT32_MAX : (uint32_t)s;
 }
 
 uint32_t hall_open_windows_for(hall_t *self, const service_t *svc)
@@ -176,8 +288,23 @@ uint32_t hall_waiting_total(hall_t *self)
 {
     uint32_t n = 0;
     for (unsigned i = 0; i < self->services_count; i++)
-        n += self->services[i].green.count + self->services[i].normal.count;
+        n += hall_service_waiting(&self->services[i]);
     return n;
+}
+
+void hall_service_summary(hall_t *self, const service_t *svc, Hallbus__ServiceSummary *s)
+{
+    hallbus__service_summary__init(s);
+    s->prefix = (char *)svc->prefix;
+    s->name = svc->conf->name;
+    s->waiting = hall_service_waiting(svc);
+    s->waiting_green = svc->green.count;
+    s->issued_today = svc->last_number;
+    s->quota = svc->conf->quota;
+    s->served_today = svc->served_today;
+    s->estimated_wait_s = hall_estimated_wait(self, svc, s->waiting);
+    s->open_windows = hall_open_windows_for(self, svc);
+    s->target_minutes = svc->conf->target_minutes;
 }
 
 /* ── transaction ────────────────────────────────────────────────────────── */
@@ -231,7 +358,9 @@ void hall_free_tickets(hall_t *self)
     }
     for (unsigned i = 0; i < self->services_count; i++) {
         service_t *s = &self->services[i];
-        s->green = s->appointments = s->normal = (line_t){0};
+        s->green = s->normal = (line_t){0};
+        s->appointments = (line_t){.by_slot = true};
+        s->appts_begun = 0;
         s->last_number = s->served_today = 0;
         s->rate_count = s->rate_next = 0;
     }
@@ -274,7 +403,7 @@ static int by_called_at(const void *a, const void *b)
 static void restore_recent_calls(hall_t *self)
 {
     unsigned n = HASH_CNT(hh_id, self->by_id), k = 0;
-    ticket_t **called = calloc(n + 1, sizeof *called);
+    ticket_t **called = hb_xcalloc(n + 1, sizeof *called, "the recent calls");
     for (ticket_t *t = self->by_id; t; t = t->hh_id.next)
         if (t->called_at)
             called[k++] = t;
@@ -287,27 +416,28 @@ static void restore_recent_calls(hall_t *self)
 hall_t *hall_new(const hb_config_t *config, hall_store_t *store, int64_t now_us, char *err,
                  size_t errlen)
 {
-    hall_t *self = calloc(1, sizeof *self);
+    hall_t *self = hb_xcalloc(1, sizeof *self, "the hall");
     self->config = config;
     self->store = store;
     self->source = "hall-queue";
     self->services_count = config->services_count;
-    self->services = calloc(config->services_count, sizeof *self->services);
+    self->services = hb_xcalloc(config->services_count, sizeof *self->services, "the services");
     for (unsigned i = 0; i < config->services_count; i++) {
+        self->services[i].appointments.by_slot = true;
         self->services[i].conf = &config->services[i];
         self->services[i].prefix = config->services[i].prefix;
     }
     self->windows_count = config->windows_count;
-    self->windows = calloc(config->windows_count, sizeof *self->windows);
+    self->windows = hb_xcalloc(config->windows_count, sizeof *self->windows, "the windows");
     for (unsigned i = 0; i < config->windows_count; i++) {
         window_t *w = &self->windows[i];
         w->conf = &config->windows[i];
         w->number = w->conf->number;
         w->state = HALLBUS__WINDOW_STATE__CLOSED;
         w->policy = w->conf->policy;
-        w->services = calloc(config->services_count, sizeof *w->services);
-        w->weights = calloc(config->services_count, sizeof *w->weights);
-        w->wrr_current = calloc(config->services_count, sizeof *w->wrr_current);
+        w->services = hb_xcalloc(config->services_count, sizeof *w->services, "a window");
+        w->weights = hb_xcalloc(config->services_count, sizeof *w->weights, "a window");
+        w->wrr_current = hb_xcalloc(config->services_count, sizeof *w->wrr_current, "a window");
         hall_window_set_services(self, w, NULL, 0);
     }
 
@@ -337,7 +467,10 @@ hall_t *hall_new(const hb_config_t *config, hall_store_t *store, int64_t now_us,
         return NULL;
     }
     restore_recent_calls(self);
+    self->last_now = now_us;
     hall_rollover(self, now_us);
+    /* slots that began while the hall was down move ahead now, on the record */
+    hall_lines_tick(self, now_us);
     hall_commit(self);
     return self;
 }
@@ -357,6 +490,7 @@ void hall_destroy(hall_t **pself)
     }
     free(self->windows);
     free(self->services);
+    free(self->changes);
     hall_store_close(&self->store);
     free(self);
 }
@@ -369,11 +503,43 @@ static bool ticket_is_final(const ticket_t *t)
            t->state == HALLBUS__TICKET_STATE__EXPIRED;
 }
 
+/* Logs a step of the clock loudly: durations and business dates depend on it. */
+static void notice_clock(hall_t *self, int64_t now_us)
+{
+    if (self->last_now && now_us < self->last_now - CLOCK_STEP_LOG_US)
+        hb_error("CLOCK STEP: the clock went back %lld s (from %lld to %lld µs since the "
+                 "epoch); durations are counted as 0 where they would be negative",
+                 (long long)((self->last_now - now_us) / 1000000), (long long)self->last_now,
+                 (long long)now_us);
+    self->last_now = now_us;
+}
+
+/* Whether the hall should start the business day TODAY: a later day, or,
+ * when the clock was ahead and is right again (stepped back past the
+ * tolerance), the clock's own day, so that the date never runs ahead. */
+static bool day_changes(hall_t *self, int64_t now_us, char today[HB_DATE_LEN])
+{
+    hb_business_date(now_us, self->config->hall.rollover_minute, today);
+    int cmp = strcmp(today, self->business_date);
+    if (cmp > 0)
+        return true;
+    if (cmp == 0)
+        return false;
+    char later[HB_DATE_LEN];
+    hb_business_date(now_us + CLOCK_STEP_TOLERANCE_US, self->config->hall.rollover_minute, later);
+    if (strcmp(later, self->business_date) >= 0)
+        return false; /* a small step back near the rollover: the day stands */
+    hb_error("CLOCK STEP: the hall is on business day %s but the clock says %s; the clock was "
+             "ahead and is right again: closing %s and going back to %s",
+             self->business_date, today, self->business_date, today);
+    return true;
+}
+
 bool hall_rollover(hall_t *self, int64_t now_us)
 {
     char today[HB_DATE_LEN];
-    hb_business_date(now_us, self->config->hall.rollover_minute, today);
-    if (strcmp(today, self->business_date) <= 0)
+    notice_clock(self, now_us);
+    if (!day_changes(self, now_us, today))
         return false;
 
     hall_events_begin(self);
@@ -391,7 +557,8 @@ bool hall_rollover(hall_t *self, int64_t now_us)
         if (!ticket_is_final(t))
             expired++;
     }
-    reset.expired_numbers = calloc(expired ? expired : 1, sizeof *reset.expired_numbers);
+    reset.expired_numbers =
+        hb_xcalloc(expired ? expired : 1, sizeof *reset.expired_numbers, "the expired numbers");
     HASH_ITER(hh_id, self->by_id, t, tmp)
     {
         if (ticket_is_final(t))
@@ -417,6 +584,19 @@ bool hall_rollover(hall_t *self, int64_t now_us)
     if (hall_store_set_meta(self->store, "business_date", today) != 0)
         hall_store_failed("the business date");
 
+    /* a day.reset empties every line: its summaries say so, and followers
+     * empty their tables of places without being told each ticket */
+    for (unsigned i = 0; i < self->services_count; i++) {
+        service_t *s = &self->services[i];
+        s->green = s->normal = (line_t){0};
+        s->appointments = (line_t){.by_slot = true};
+        s->appts_begun = 0;
+        s->last_number = s->served_today = 0;
+        s->rate_count = s->rate_next = 0;
+    }
+    self->changes_count = 0;
+    self->lines_now = now_us;
+    hall_mark_all_services(self);
     Hallbus__Envelope env = HALLBUS__ENVELOPE__INIT;
     env.event_case = HALLBUS__ENVELOPE__EVENT_DAILY_RESET;
     env.daily_reset = &reset;

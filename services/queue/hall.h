@@ -52,16 +52,19 @@ typedef struct ticket_s {
     char appointment_code[12]; /* checked in from an appointment */
     int64_t no_show_at;        /* when it was marked a no-show: requeue until a limit after */
     int64_t slot_start;        /* its slot's start: ahead of walk-ins from then on */
+    uint32_t place_scratch;    /* hall_view_snapshot numbers the lines here */
 
     struct ticket_s *prev, *next; /* in its service's waiting line */
     UT_hash_handle hh_number;
     UT_hash_handle hh_id;
 } ticket_t;
 
-/* A waiting line: tickets sorted by queue_key. */
+/* A waiting line: tickets sorted by queue_key, or with BY_SLOT (the
+ * checked-in appointments) by slot start, then queue_key. */
 typedef struct {
     ticket_t *head, *tail;
     uint32_t count;
+    bool by_slot;
 } line_t;
 
 struct service_s {
@@ -69,7 +72,12 @@ struct service_s {
     const char *prefix;
     uint32_t last_number; /* today's last daily number */
     uint32_t served_today;
+    /* The service's line, in calling order (the one definition, see
+     * hall_place): green, then the first APPTS_BEGUN of appointments (their
+     * slot has begun), then normal, then the other appointments. */
     line_t green, appointments, normal;
+    uint32_t appts_begun;
+    bool summary_dirty; /* its summary goes with the next event */
     /* service seconds of the last finished tickets, for the estimated wait */
     uint32_t rate_samples[HALL_RATE_SAMPLES];
     unsigned rate_count, rate_next;
@@ -117,6 +125,11 @@ typedef struct hall_s {
     outbox_item_t *outbox_head, *outbox_tail;
     bool in_transaction;
     const char *source; /* "hall-queue" */
+    /* line changes made since the last event, which carries them */
+    Hallbus__LineChange *changes;
+    size_t changes_count, changes_cap;
+    int64_t lines_now; /* slots that began by then are in the begun part of their line */
+    int64_t last_now;  /* the latest clock reading seen, to notice steps */
 } hall_t;
 
 /* A refusal: a status code and a sentence a person understands. */
@@ -147,8 +160,20 @@ window_t *hall_window(hall_t *self, uint32_t number);
 ticket_t *hall_ticket(hall_t *self, const char *number);
 ticket_t *hall_ticket_by_id(hall_t *self, uint64_t id);
 
-/* Tickets ahead of T in its line (green lines count for normal tickets). */
-uint32_t hall_ahead(hall_t *self, const ticket_t *t);
+/* The place of waiting ticket T in its service's line (0 = next): the
+ * tickets that will be called before it. The one definition of "ahead". */
+uint32_t hall_place(const ticket_t *t);
+#define hall_ahead(self, t) hall_place(t)
+/* Tickets waiting for SVC, in any of its lines: the one definition of
+ * "waiting". */
+uint32_t hall_service_waiting(const service_t *svc);
+/* Fills OUT with SVC's summary; strings point into the configuration. */
+void hall_service_summary(hall_t *self, const service_t *svc, Hallbus__ServiceSummary *out);
+/* Appointments whose slot began by NOW move ahead of the walk-ins, each
+ * with a line.moved event. Returns how many moved. */
+unsigned hall_lines_tick(hall_t *self, int64_t now);
+/* Seconds from FROM to TO, never negative: the clock may have stepped back. */
+uint32_t hall_seconds_between(int64_t from_us, int64_t to_us);
 /* Estimated wait for a ticket with AHEAD tickets before it in SVC. */
 uint32_t hall_estimated_wait(hall_t *self, const service_t *svc, uint32_t ahead);
 /* Open (not paused) windows that serve SVC. */
@@ -236,6 +261,13 @@ int hall_refuse(hall_err_t *err, Hallbus__StatusCode code, const char *fmt, ...)
 void hall_line_insert(line_t *line, ticket_t *t);
 void hall_line_remove(line_t *line, ticket_t *t);
 line_t *hall_line_of(ticket_t *t);
+/* Waiting ticket T enters / leaves its service's line; the change is
+ * recorded for the next event, whose summary of the service it dirties. */
+void hall_line_enter(hall_t *self, ticket_t *t);
+void hall_line_leave(hall_t *self, ticket_t *t);
+/* SVC's summary (or every one) goes with the next event. */
+void hall_mark_service(service_t *svc);
+void hall_mark_all_services(hall_t *self);
 void hall_note_call(hall_t *self, ticket_t *t);
 void hall_free_tickets(hall_t *self);
 void hall_ticket_free(ticket_t *t);

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "hall.h"
+#include "hallbus/alloc.h"
 #include "hall_events.h"
 #include "hall_hours.h"
 
@@ -170,18 +171,18 @@ int hall_book(hall_t *self, const char *service, const char *date, const char *s
                            svc->prefix, taken, ac->capacity, free_slots);
     }
 
-    Hallbus__Appointment *a = calloc(1, sizeof *a);
+    Hallbus__Appointment *a = hb_xcalloc(1, sizeof *a, "an appointment");
     hallbus__appointment__init(a);
-    a->code = calloc(12, 1);
+    a->code = hb_xcalloc(12, 1, "an appointment");
     new_code(self, a->code);
-    a->service = strdup(svc->prefix);
-    a->date = strdup(date);
-    a->slot = strdup(slot_text);
+    a->service = hb_xstrdup(svc->prefix, "an appointment");
+    a->date = hb_xstrdup(date, "an appointment");
+    a->slot = hb_xstrdup(slot_text, "an appointment");
     a->slot_start = start;
     a->slot_end = start + (int64_t)ac->slot_minutes * 60 * 1000000;
     a->state = HALLBUS__APPOINTMENT_STATE__BOOKED;
-    a->contact_ref = calloc(24, 1);
-    a->ticket_number = strdup("");
+    a->contact_ref = hb_xcalloc(24, 1, "an appointment");
+    a->ticket_number = hb_xstrdup("", "an appointment");
     a->booked_at = a->changed_at = now;
     if (contact && *contact) {
         hall_new_contact_ref(a->contact_ref);
@@ -267,10 +268,11 @@ int hall_check_in(hall_t *self, const char *code, int64_t now, Hallbus__Appointm
     a->state = HALLBUS__APPOINTMENT_STATE__CHECKED_IN;
     a->changed_at = now;
     free(a->ticket_number);
-    a->ticket_number = strdup(t->number);
+    a->ticket_number = hb_xstrdup(t->number, "an appointment");
     save(self, a);
     Hallbus__Ticket view;
     hall_ticket_view(self, t, &view);
+    view.place = hall_place(t);
     emit_appointment(self, HALLBUS__ENVELOPE__EVENT_APPOINTMENT_CHECKED_IN, a, &view, now);
     hall_emit_issued(self, t, now);
     *aout = a;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "hall_policy.h"
+#include "hallbus/alloc.h"
 #include "hallbus/envelope.h"
 
 void hall_events_begin(hall_t *self)
@@ -23,10 +24,43 @@ void hall_emit(hall_t *self, Hallbus__Envelope *env, int64_t now)
     env->source = (char *)self->source;
     env->ts = now;
 
-    outbox_item_t *item = calloc(1, sizeof *item);
+    /* the line changes made since the last event, and the summaries of the
+     * services they (or anything else) changed, ride on this event */
+    Hallbus__LineChange **changes =
+        hb_xcalloc(self->changes_count + 1, sizeof *changes, "an event's line changes");
+    for (size_t i = 0; i < self->changes_count; i++)
+        changes[i] = &self->changes[i];
+    env->n_line_changes = self->changes_count;
+    env->line_changes = changes;
+    Hallbus__ServiceSummary *sums =
+        hb_xcalloc(self->services_count + 1, sizeof *sums, "an event's summaries");
+    Hallbus__ServiceSummary **sum_ptrs =
+        hb_xcalloc(self->services_count + 1, sizeof *sum_ptrs, "an event's summaries");
+    size_t nsums = 0;
+    for (unsigned i = 0; i < self->services_count; i++) {
+        service_t *svc = &self->services[i];
+        if (!svc->summary_dirty)
+            continue;
+        svc->summary_dirty = false;
+        hall_service_summary(self, svc, &sums[nsums]);
+        sum_ptrs[nsums] = &sums[nsums];
+        nsums++;
+    }
+    env->n_lines = nsums;
+    env->lines = sum_ptrs;
+
+    outbox_item_t *item = hb_xcalloc(1, sizeof *item, "an event");
     item->len = hallbus__envelope__get_packed_size(env);
-    item->data = malloc(item->len ? item->len : 1);
+    item->data = hb_xmalloc(item->len, "an event");
     hallbus__envelope__pack(env, item->data);
+    self->changes_count = 0;
+    env->n_line_changes = 0;
+    env->line_changes = NULL;
+    env->n_lines = 0;
+    env->lines = NULL;
+    free(changes);
+    free(sums);
+    free(sum_ptrs);
     item->seq = env->seq;
     const char *kind = hb_event_kind(env);
     hb_topic(self->config->hall.id, kind, item->topic);

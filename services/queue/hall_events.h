@@ -13,7 +13,9 @@ void hall_events_begin(hall_t *self);
  * commit. ENV's event must be set; its strings are only read. */
 void hall_emit(hall_t *self, Hallbus__Envelope *env, int64_t now);
 
-/* Fills OUT with a view of T; strings point into T (and into DATE). */
+/* Fills OUT with a view of T; strings point into T (and into DATE). Its
+ * place is left 0: set it with hall_place where it is wanted (it costs a
+ * walk; a snapshot numbers whole lines at once). */
 void hall_ticket_view(const hall_t *self, const ticket_t *t, Hallbus__Ticket *out);
 
 /* Fills OUT with a view of W; PREFIXES must hold one slot per service. */

@@ -26,18 +26,19 @@ static ticket_t *oldest_head(window_t *w, size_t line_offset)
 }
 
 /* The appointment ticket with the earliest slot among the window's
- * services; with BEGUN, only slots that have started by NOW. */
-static ticket_t *earliest_appointment(window_t *w, int64_t now, bool begun)
+ * services (each line is in slot order, so only heads are compared); with
+ * BEGUN, only slots that have begun (hall_lines_tick moved them ahead). */
+static ticket_t *earliest_appointment(window_t *w, bool begun)
 {
     ticket_t *best = NULL;
-    for (unsigned i = 0; i < w->services_count; i++)
-        for (ticket_t *t = w->services[i]->appointments.head; t; t = t->next) {
-            if (begun && t->slot_start > now)
-                continue;
-            if (!best || t->slot_start < best->slot_start ||
-                (t->slot_start == best->slot_start && t->queue_key < best->queue_key))
-                best = t;
-        }
+    for (unsigned i = 0; i < w->services_count; i++) {
+        ticket_t *t = w->services[i]->appointments.head;
+        if (!t || (begun && w->services[i]->appts_begun == 0))
+            continue;
+        if (!best || t->slot_start < best->slot_start ||
+            (t->slot_start == best->slot_start && t->queue_key < best->queue_key))
+            best = t;
+    }
     return best;
 }
 
@@ -78,11 +79,12 @@ ticket_t *hall_policy_pick(hall_t *self, window_t *w, int64_t now)
 {
     ticket_t *t = oldest_head(w, offsetof(service_t, green));
     if (!t)
-        t = earliest_appointment(w, now, true);
+        t = earliest_appointment(w, true);
     if (!t)
         t = walk_in(w);
     if (!t)
-        t = earliest_appointment(w, now, false);
+        t = earliest_appointment(w, false);
+    (void)now;
     return t;
 }
 

@@ -14,7 +14,9 @@
 
 #include "hall.h"
 
-/* The ticket window W should call at NOW, still in its line; NULL if none. */
+/* The ticket window W should call, still in its line; NULL if none. A
+ * slot has begun when hall_lines_tick says so (hall_call_next ticks at NOW
+ * first), so that the calling order is the order of the lines followers see. */
 ticket_t *hall_policy_pick(hall_t *self, window_t *w, int64_t now);
 
 /* W is about to call T, which hall_policy_pick chose: advance the

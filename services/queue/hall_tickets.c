@@ -9,6 +9,7 @@
 #include "hall_events.h"
 #include "hall_hours.h"
 #include "hall_policy.h"
+#include "hallbus/alloc.h"
 
 #define OK HALLBUS__STATUS_CODE__OK
 #define CONTACT_MAX 256
@@ -139,7 +140,7 @@ ticket_t *hall_issue_ticket(hall_t *self, service_t *svc, Hallbus__Priority prio
                             const char *contact_ref, const Hallbus__Appointment *appointment,
                             int64_t now)
 {
-    ticket_t *t = calloc(1, sizeof *t);
+    ticket_t *t = hb_xcalloc(1, sizeof *t, "a ticket");
     t->id = self->next_ticket_id++;
     t->service = svc;
     t->daily_number = ++svc->last_number;
@@ -158,7 +159,7 @@ ticket_t *hall_issue_ticket(hall_t *self, service_t *svc, Hallbus__Priority prio
     }
     HASH_ADD(hh_number, self->by_number, number, strlen(t->number), t);
     HASH_ADD(hh_id, self->by_id, id, sizeof t->id, t);
-    hall_line_insert(hall_line_of(t), t);
+    hall_line_enter(self, t);
     hall_save_ticket(self, t);
     return t;
 }
@@ -168,8 +169,9 @@ void hall_emit_issued(hall_t *self, ticket_t *t, int64_t now)
     Hallbus__TicketIssued ev = HALLBUS__TICKET_ISSUED__INIT;
     Hallbus__Ticket view;
     hall_ticket_view(self, t, &view);
+    view.place = hall_place(t);
     ev.ticket = &view;
-    ev.ahead = hall_ahead(self, t);
+    ev.ahead = view.place;
     ev.estimated_wait_s = hall_estimated_wait(self, t->service, ev.ahead);
     EMIT(self, ticket_issued, TICKET_ISSUED, &ev, now);
 }
@@ -209,7 +211,7 @@ static int ready_to_call(hall_t *self, uint32_t number, window_t **out, hall_err
 
 static void call_chosen(hall_t *self, window_t *w, ticket_t *t, bool out_of_order, int64_t now)
 {
-    hall_line_remove(hall_line_of(t), t);
+    hall_line_leave(self, t);
     t->state = HALLBUS__TICKET_STATE__CALLED;
     t->window = w->number;
     snprintf(t->staff, sizeof t->staff, "%s", w->staff);
@@ -257,6 +259,7 @@ int hall_call_next(hall_t *self, uint32_t number, int64_t now, ticket_t **out, h
     int rc = ready_to_call(self, number, &w, err);
     if (rc != OK)
         return rc;
+    hall_lines_tick(self, now); /* a slot that began goes first, on the record */
     ticket_t *t = hall_policy_pick(self, w, now);
     if (!t) {
         char list[96] = "";
@@ -369,14 +372,15 @@ int hall_requeue(hall_t *self, const char *number, int64_t now, ticket_t **out, 
     t->state = HALLBUS__TICKET_STATE__WAITING;
     t->requeues++;
     t->queue_key = requeue_key(self, hall_line_of(t), self->config->queue.requeue_after);
-    hall_line_insert(hall_line_of(t), t);
+    hall_line_enter(self, t);
     hall_save_ticket(self, t);
 
     Hallbus__TicketRequeued ev = HALLBUS__TICKET_REQUEUED__INIT;
     Hallbus__Ticket view;
     hall_ticket_view(self, t, &view);
+    view.place = hall_place(t);
     ev.ticket = &view;
-    ev.ahead = hall_ahead(self, t);
+    ev.ahead = view.place;
     EMIT(self, ticket_requeued, TICKET_REQUEUED, &ev, now);
     *out = t;
     return OK;
@@ -412,9 +416,9 @@ int hall_transfer(hall_t *self, uint32_t number, const char *to_service, const c
     t->state = HALLBUS__TICKET_STATE__WAITING;
     t->started_at = 0;
     free(t->reason);
-    t->reason = reason && *reason ? strdup(reason) : NULL;
+    t->reason = reason && *reason ? hb_xstrdup(reason, "a transfer reason") : NULL;
     /* keeps its queue_key: its place by when it came, not behind everyone */
-    hall_line_insert(hall_line_of(t), t);
+    hall_line_enter(self, t);
     w->current = NULL;
     hall_save_ticket(self, t);
     hall_save_window(self, w);
@@ -427,6 +431,7 @@ int hall_transfer(hall_t *self, uint32_t number, const char *to_service, const c
     ev.to_service = (char *)to->prefix;
     ev.from_window = w->number;
     ev.reason = (char *)(reason ? reason : "");
+    view.place = hall_place(t);
     EMIT(self, ticket_transferred, TICKET_TRANSFERRED, &ev, now);
     *out = t;
     return OK;
@@ -523,17 +528,18 @@ int hall_finish(hall_t *self, uint32_t number, const hall_finish_t *in, int64_t 
     t->finished_at = now;
     t->result = in->result;
     free(t->reason);
-    t->reason = in->reason && *in->reason ? strdup(in->reason) : NULL;
-    t->materials = calloc(in->materials_count ? in->materials_count : 1, sizeof *t->materials);
+    t->reason = in->reason && *in->reason ? hb_xstrdup(in->reason, "a result's reason") : NULL;
+    t->materials = hb_xcalloc(in->materials_count, sizeof *t->materials, "missing materials");
     for (unsigned i = 0; i < in->materials_count; i++)
-        t->materials[i] = strdup(in->materials[i]);
+        t->materials[i] = hb_xstrdup(in->materials[i], "a missing material");
     t->materials_count = in->materials_count;
     if (in->result == HALLBUS__RESULT__ACCEPTED)
         snprintf(t->promised_date, sizeof t->promised_date, "%s", in->promised_date);
     w->current = NULL;
     t->service->served_today++;
-    uint32_t service_s = (uint32_t)((t->finished_at - t->started_at) / 1000000);
+    uint32_t service_s = hall_seconds_between(t->started_at, t->finished_at);
     sample_service_time(t->service, service_s);
+    hall_mark_service(t->service); /* served today and the estimate changed */
     hall_save_ticket(self, t);
     hall_save_window(self, w);
 
@@ -549,7 +555,7 @@ int hall_finish(hall_t *self, uint32_t number, const hall_finish_t *in, int64_t 
     ev.missing_materials = t->materials;
     ev.promised_date = t->promised_date;
     ev.service_seconds = service_s;
-    ev.wait_seconds = (uint32_t)((t->first_called_at - t->issued_at) / 1000000);
+    ev.wait_seconds = hall_seconds_between(t->issued_at, t->first_called_at);
     EMIT(self, service_finished, SERVICE_FINISHED, &ev, now);
     *out = t;
     return OK;
@@ -576,7 +582,7 @@ int hall_evaluate(hall_t *self, const char *number, uint32_t rating, const char 
         return hall_refuse(err, HALLBUS__STATUS_CODE__INVALID_ARGUMENT,
                            "the comment is longer than %d characters", TEXT_MAX);
     t->rating = rating;
-    t->rating_comment = comment && *comment ? strdup(comment) : NULL;
+    t->rating_comment = comment && *comment ? hb_xstrdup(comment, "a rating's comment") : NULL;
     hall_save_ticket(self, t);
 
     Hallbus__TicketEvaluated ev = HALLBUS__TICKET_EVALUATED__INIT;

@@ -9,6 +9,7 @@
 typedef struct {
     Hallbus__HallStatus status;
     Hallbus__Snapshot snapshot;
+    Hallbus__Heartbeat heartbeat;
     Hallbus__ServiceSummary *summaries;
     Hallbus__ServiceSummary **summary_ptrs;
     Hallbus__Window *windows;
@@ -23,6 +24,8 @@ typedef struct {
 void hall_view_status(hall_t *self, int64_t now, hall_view_t *view);
 /* The status plus every ticket of today that is not final and the latest calls. */
 void hall_view_snapshot(hall_t *self, int64_t now, hall_view_t *view);
+/* The heartbeat: the business date and every service's summary. */
+void hall_view_heartbeat(hall_t *self, int64_t now, hall_view_t *view);
 void hall_view_free(hall_view_t *view);
 
 #endif

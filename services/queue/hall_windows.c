@@ -54,6 +54,8 @@ static void emit_window(hall_t *self, window_t *w, window_event_t kind, const ch
         env.window_closed = &closed;
         break;
     }
+    /* open windows and estimated waits change with a window's state */
+    hall_mark_all_services(self);
     hall_emit(self, &env, now);
 }
 

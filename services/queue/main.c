@@ -13,6 +13,8 @@
 
 #include "commands.h"
 #include "hall.h"
+#include "hall_view.h"
+#include "hallbus/alloc.h"
 #include "hallbus/clock.h"
 #include "hallbus/config.h"
 #include "hallbus/daemon.h"
@@ -119,25 +121,25 @@ static void on_heartbeat(uv_timer_t *t)
 {
     queue_t *q = t->data;
     hall_t *h = q->hall;
-    Hallbus__Heartbeat hb = HALLBUS__HEARTBEAT__INIT;
-    hb.business_date = h->business_date;
-    hb.waiting = hall_waiting_total(h);
-    for (unsigned i = 0; i < h->windows_count; i++)
-        hb.open_windows += h->windows[i].state != HALLBUS__WINDOW_STATE__CLOSED;
+    hall_view_t view;
+    hall_view_heartbeat(h, hb_now_us(), &view);
     Hallbus__Envelope env = HALLBUS__ENVELOPE__INIT;
     env.hall_id = (char *)q->config->hall.id;
     env.seq = h->seq; /* a heartbeat repeats the last number: it consumes none */
     env.source = "hall-queue";
     env.ts = hb_now_us();
     env.event_case = HALLBUS__ENVELOPE__EVENT_HEARTBEAT;
-    env.heartbeat = &hb;
-    uint8_t buf[256];
-    size_t len = hallbus__envelope__pack(&env, buf);
+    env.heartbeat = &view.heartbeat;
+    size_t len = hallbus__envelope__get_packed_size(&env);
+    uint8_t *buf = hb_xmalloc(len, "a heartbeat");
+    hallbus__envelope__pack(&env, buf);
+    hall_view_free(&view);
     char topic[HB_TOPIC_MAX];
     hb_topic(q->config->hall.id, "heartbeat", topic);
     const void *bufs[2] = {topic, buf};
     size_t lens[2] = {strlen(topic), len};
     hb_zsock_sendv(q->pub, bufs, lens, 2);
+    free(buf);
 }
 
 /* Once a second: a new business day, appointments nobody checked in for. */
@@ -147,6 +149,7 @@ static void on_tick(uv_timer_t *t)
     int64_t now = hb_now_us();
     bool changed = hall_rollover(q->hall, now);
     changed |= hall_lapse_appointments(q->hall, now) > 0;
+    changed |= hall_lines_tick(q->hall, now) > 0;
     if (changed) {
         hall_commit(q->hall);
         publish_outbox(q);
