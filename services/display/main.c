@@ -31,9 +31,7 @@
 #define PING_MS 5000
 #define STATS_MS 60000
 #define SUB_HWM 100000
-#define REPLY_MAX (64u << 20)  /* a snapshot of a very busy day is still far below */
-#define REFRESH_MS 250         /* after a change, the estimated waits are asked for... */
-#define REFRESH_MIN_US 1000000 /* ...at most once a second */
+#define REPLY_MAX (64u << 20) /* a snapshot of a very busy day is still far below */
 
 typedef struct {
     uv_loop_t *loop;
@@ -46,12 +44,10 @@ typedef struct {
     dv_sync_t sync;
     dv_http_t *http;
     dv_voice_t *voice; /* NULL unless display.voice_dir is set */
-    uv_timer_t tick, ping, stats, refresh;
+    uv_timer_t tick, ping, stats;
     hb_signals_t signals;
-    uint64_t request_id;        /* the snapshot asked for */
-    uint64_t status_request_id; /* the status asked for, to refresh the estimates */
+    uint64_t request_id; /* the snapshot asked for */
     uint64_t next_request_id;
-    int64_t last_refresh;
     int64_t requested_at;
     uint64_t published_version;
     bool published_synced, published_once;
@@ -60,7 +56,6 @@ typedef struct {
 } display_t;
 
 static void request_snapshot(display_t *d, const char *why);
-static void on_refresh(uv_timer_t *t);
 
 /* ── publishing to the browsers ── */
 
@@ -79,9 +74,6 @@ static void publish(display_t *d)
             dv_http_publish_view(d->http, text, strlen(text));
             free(text);
         }
-        if (d->view->version != d->published_version && synced &&
-            !uv_is_active((uv_handle_t *)&d->refresh))
-            uv_timer_start(&d->refresh, on_refresh, REFRESH_MS, 0);
         d->published_version = d->view->version;
         d->published_synced = synced;
         d->published_once = true;
@@ -144,14 +136,7 @@ static void on_reply(hb_zsock_t *zs, zmq_msg_t *frames, int n, bool overflow, vo
         hb_warn("undecodable reply from %s", d->config->endpoints.command);
         return;
     }
-    if (r->request_id == d->status_request_id && r->request_id != 0) {
-        d->status_request_id = 0;
-        if (r->code == HALLBUS__STATUS_CODE__OK &&
-            r->result_case == HALLBUS__REPLY__RESULT_STATUS &&
-            !dv_view_set_estimates(d->view, r->status) && !d->stopping)
-            uv_timer_start(&d->refresh, on_refresh, REFRESH_MS, 0); /* moved on: again */
-        publish(d);
-    } else if (r->request_id != d->request_id) {
+    if (r->request_id != d->request_id) {
         /* an answer to a request given up on */
     } else if (r->code != HALLBUS__STATUS_CODE__OK ||
                r->result_case != HALLBUS__REPLY__RESULT_SNAPSHOT) {
@@ -221,36 +206,6 @@ static void request_snapshot(display_t *d, const char *why)
         hb_info("asking %s for a snapshot (%s)", d->config->endpoints.command, why);
 }
 
-/* The estimated waits are hall-queue's (its mean service times are its
- * own): after a change, ask for the status and take them when it reflects
- * the same sequence as the view. */
-static void on_refresh(uv_timer_t *t)
-{
-    display_t *d = t->data;
-    int64_t now = hb_mono_us();
-    if (d->stopping || !d->dealer || d->sync.state != DV_SYNC_LIVE)
-        return;
-    if (now - d->last_refresh < REFRESH_MIN_US) {
-        uv_timer_start(&d->refresh, on_refresh,
-                       (uint64_t)(REFRESH_MIN_US - (now - d->last_refresh)) / 1000 + 1, 0);
-        return;
-    }
-    d->last_refresh = now;
-    Hallbus__Request req = HALLBUS__REQUEST__INIT;
-    Hallbus__GetStatus gs = HALLBUS__GET_STATUS__INIT;
-    req.request_id = d->status_request_id = ++d->next_request_id;
-    req.hall_id = d->config->hall.id;
-    req.actor = "hall-display";
-    req.command_case = HALLBUS__REQUEST__COMMAND_GET_STATUS;
-    req.get_status = &gs;
-    uint8_t buf[256];
-    size_t len = hallbus__request__pack(&req, buf);
-    const void *bufs[2] = {"", buf};
-    size_t lens[2] = {0, len};
-    if (hb_zsock_sendv(hb_zsock_socket(d->dealer), bufs, lens, 2) != 0)
-        hb_debug("status request not sent: %s", zmq_strerror(errno));
-}
-
 /* ── timers ── */
 
 static void on_tick(uv_timer_t *t)
@@ -316,7 +271,6 @@ static void on_stop(void *arg)
     uv_close((uv_handle_t *)&d->tick, NULL);
     uv_close((uv_handle_t *)&d->ping, NULL);
     uv_close((uv_handle_t *)&d->stats, NULL);
-    uv_close((uv_handle_t *)&d->refresh, NULL);
     hb_signals_close(&d->signals);
     dv_voice_close(&d->voice);
     dv_http_shutdown(d->http, on_http_done, d);
@@ -369,8 +323,6 @@ int main(int argc, char **argv)
         zmq_setsockopt(sub, ZMQ_SUBSCRIBE, prefix, strlen(prefix));
         d.sub = hb_zsock_new(d.loop, sub, on_event, on_turn, &d);
     }
-    uv_timer_init(d.loop, &d.refresh);
-    d.refresh.data = &d;
     if (!d.http || !dv_http_listening(d.http) || !d.sub) {
         if (d.http && !dv_http_listening(d.http))
             hb_error("%s", err);
@@ -378,7 +330,6 @@ int main(int argc, char **argv)
             zmq_close(sub);
         d.stopping = true;
         hb_zsock_close(&d.sub);
-        uv_close((uv_handle_t *)&d.refresh, NULL);
         if (d.http) {
             dv_http_shutdown(d.http, on_http_done, &d);
             uv_run(d.loop, UV_RUN_DEFAULT);

@@ -5,12 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hallbus/alloc.h"
+
 static char *dup_or_empty(const char *s)
 {
-    char *d = strdup(s ? s : "");
-    if (!d)
-        abort(); /* the view cannot be half-built; out of memory is fatal here */
-    return d;
+    return hb_xstrdup(s, "the board's view");
 }
 
 static void copy_number(char out[DV_NUMBER_MAX], const char *number)
@@ -21,9 +20,7 @@ static void copy_number(char out[DV_NUMBER_MAX], const char *number)
 dv_view_t *dv_view_new(const hb_config_t *config)
 {
     assert(config);
-    dv_view_t *self = calloc(1, sizeof *self);
-    if (!self)
-        return NULL;
+    dv_view_t *self = hb_xcalloc(1, sizeof *self, "the board's view");
     self->config = config;
     self->hall_id = dup_or_empty(config->hall.id);
     self->hall_name = dup_or_empty(config->hall.name);
@@ -116,84 +113,49 @@ static dv_service_t *service_mut(dv_view_t *self, const char *prefix)
     return prefix ? (dv_service_t *)dv_view_service(self, prefix) : NULL;
 }
 
-/* ── derived figures ── */
+/* ── the services' figures, as hall-queue counts them ── */
 
-static bool window_serves(const dv_window_t *w, const char *prefix)
+/* Waiting counts, estimated waits and open windows are hall-queue's: they
+ * come with the snapshot, with each event that changed them and with the
+ * heartbeat. The board counts nothing itself. */
+static void take_summary(dv_service_t *s, const Hallbus__ServiceSummary *ps)
 {
-    for (size_t j = 0; j < w->nservices; j++)
-        if (strcmp(w->services[j], prefix) == 0)
-            return true;
-    return false;
+    s->waiting = ps->waiting;
+    s->waiting_green = ps->waiting_green;
+    s->estimated_wait_s = ps->estimated_wait_s;
+    s->open_windows = ps->open_windows;
 }
 
-/* Open windows per service, and the estimated wait from the waiting count
- * and the mean service time the last snapshot implied (hall-queue's own
- * formula: ahead × mean / windows, rounded up). */
-static void recompute_service(dv_view_t *self, dv_service_t *s)
+static void take_summaries(dv_view_t *self, Hallbus__ServiceSummary *const *ps, size_t n)
 {
-    uint32_t open = 0;
-    for (size_t i = 0; i < self->nwindows; i++)
-        open += self->windows[i].state == HALLBUS__WINDOW_STATE__OPEN &&
-                window_serves(&self->windows[i], s->prefix);
-    s->open_windows = open;
-    double est = (double)s->waiting * s->mean_s / (open ? open : 1);
-    s->estimated_wait_s = (uint32_t)(est + 0.999);
+    for (size_t i = 0; i < n; i++) {
+        dv_service_t *s = ps[i]->prefix ? service_mut(self, ps[i]->prefix) : NULL;
+        if (s)
+            take_summary(s, ps[i]);
+    }
 }
 
-static void recompute_all(dv_view_t *self)
-{
-    for (size_t i = 0; i < self->nservices; i++)
-        recompute_service(self, &self->services[i]);
-}
-
-/* seconds per ticket per window that a summary's estimate implies */
-static double mean_from(const Hallbus__ServiceSummary *ps)
-{
-    uint32_t open = ps->open_windows ? ps->open_windows : 1;
-    return ps->waiting ? (double)ps->estimated_wait_s * open / ps->waiting
-                       : (double)(ps->target_minutes ? ps->target_minutes : 15) * 60;
-}
-
-/* ── tickets and waiting counts ── */
+/* ── tickets ── */
 
 static bool is_final(Hallbus__TicketState s)
 {
     return s == HALLBUS__TICKET_STATE__FINISHED || s == HALLBUS__TICKET_STATE__EXPIRED;
 }
 
-static void count_waiting(dv_view_t *self, const dv_ticket_t *t, int delta)
-{
-    if (t->state != HALLBUS__TICKET_STATE__WAITING)
-        return;
-    dv_service_t *s = service_mut(self, t->service);
-    if (!s)
-        return;
-    s->waiting = (uint32_t)((int64_t)s->waiting + delta);
-    if (t->green)
-        s->waiting_green = (uint32_t)((int64_t)s->waiting_green + delta);
-}
-
-/* Puts the ticket as the event carries it; returns the service whose
- * waiting count may have changed (old and new). */
+/* Puts the ticket as the event carries it (the boards mark green tickets
+ * at the windows from it). */
 static void put_ticket(dv_view_t *self, const Hallbus__Ticket *pt)
 {
     if (!pt || !pt->number || !pt->number[0] || strlen(pt->number) >= DV_NUMBER_MAX)
         return;
     dv_ticket_t *t = NULL;
     HASH_FIND_STR(self->tickets, pt->number, t);
-    char old_service[8] = "";
-    if (t) {
-        snprintf(old_service, sizeof old_service, "%s", t->service);
-        count_waiting(self, t, -1);
-        if (is_final(pt->state)) {
-            HASH_DEL(self->tickets, t);
-            free(t);
-            t = NULL;
-        }
-    } else if (!is_final(pt->state)) {
-        t = calloc(1, sizeof *t);
-        if (!t)
-            abort();
+    if (t && is_final(pt->state)) {
+        HASH_DEL(self->tickets, t);
+        free(t);
+        t = NULL;
+    } else if (!t && !is_final(pt->state)) {
+        t = hb_xcalloc(1, sizeof *t, "a board's ticket");
         copy_number(t->number, pt->number);
         HASH_ADD_STR(self->tickets, number, t);
     }
@@ -201,13 +163,7 @@ static void put_ticket(dv_view_t *self, const Hallbus__Ticket *pt)
         snprintf(t->service, sizeof t->service, "%s", pt->service ? pt->service : "");
         t->state = pt->state;
         t->green = pt->priority == HALLBUS__PRIORITY__GREEN;
-        count_waiting(self, t, +1);
     }
-    dv_service_t *s = service_mut(self, old_service);
-    if (s)
-        recompute_service(self, s);
-    if (pt->service && (s = service_mut(self, pt->service)))
-        recompute_service(self, s);
 }
 
 /* ── calls and announcements ── */
@@ -239,10 +195,7 @@ static void announce(dv_view_t *self, const dv_call_t *c, uint64_t seq)
 
     if (self->npending == self->cap_pending) {
         size_t cap = self->cap_pending ? self->cap_pending * 2 : 16;
-        dv_announce_t *grown = realloc(self->pending, cap * sizeof *grown);
-        if (!grown)
-            abort();
-        self->pending = grown;
+        self->pending = hb_xrealloc(self->pending, cap * sizeof *self->pending, "announcements");
         self->cap_pending = cap;
     }
     self->pending[self->npending++] = a;
@@ -319,9 +272,7 @@ static void load_window(dv_window_t *w, const Hallbus__Window *pw, const dv_view
     w->staff = dup_or_empty(pw->staff);
     w->pause_reason = dup_or_empty(pw->pause_reason);
     copy_number(w->serving, pw->serving_number);
-    w->services = calloc(pw->n_services + 1, sizeof *w->services);
-    if (!w->services)
-        abort();
+    w->services = hb_xcalloc(pw->n_services + 1, sizeof *w->services, "a board's window");
     for (size_t j = 0; j < pw->n_services; j++)
         w->services[j] = dup_or_empty(pw->services[j]);
     w->nservices = pw->n_services;
@@ -337,10 +288,8 @@ static void put_window(dv_view_t *self, const Hallbus__Window *pw)
         return;
     dv_window_t *w = window_mut(self, pw->number);
     if (!w) {
-        dv_window_t *grown = realloc(self->windows, (self->nwindows + 1) * sizeof *grown);
-        if (!grown)
-            abort();
-        self->windows = grown;
+        self->windows = hb_xrealloc(self->windows, (self->nwindows + 1) * sizeof *self->windows,
+                                    "a board's windows");
         w = &self->windows[self->nwindows++];
         memset(w, 0, sizeof *w);
     }
@@ -348,7 +297,6 @@ static void put_window(dv_view_t *self, const Hallbus__Window *pw)
         w->serving_green && pw->serving_number && strcmp(w->serving, pw->serving_number) == 0;
     load_window(w, pw, self);
     w->serving_green = w->serving_green || green;
-    recompute_all(self);
 }
 
 /* ── snapshot ── */
@@ -388,20 +336,14 @@ void dv_view_load(dv_view_t *self, const Hallbus__Snapshot *snap, int64_t announ
     }
 
     size_t ns = st ? st->n_services : 0;
-    self->services = calloc(ns + 1, sizeof *self->services);
-    if (!self->services)
-        abort();
+    self->services = hb_xcalloc(ns + 1, sizeof *self->services, "a board's services");
     for (size_t i = 0; i < ns; i++) {
         const Hallbus__ServiceSummary *ps = st->services[i];
         dv_service_t *s = &self->services[self->nservices++];
         snprintf(s->prefix, sizeof s->prefix, "%s", ps->prefix ? ps->prefix : "");
         s->name = dup_or_empty(ps->name);
         s->name_en = dup_or_empty(service_name_en(self, s->prefix, ps->name));
-        s->waiting = ps->waiting;
-        s->waiting_green = ps->waiting_green;
-        s->estimated_wait_s = ps->estimated_wait_s;
-        s->open_windows = ps->open_windows;
-        s->mean_s = mean_from(ps);
+        take_summary(s, ps);
     }
     /* tickets before windows: a window marks its ticket green from them */
     for (size_t i = 0; i < snap->n_tickets; i++) {
@@ -412,9 +354,7 @@ void dv_view_load(dv_view_t *self, const Hallbus__Snapshot *snap, int64_t announ
         dv_ticket_t *t = NULL;
         HASH_FIND_STR(self->tickets, pt->number, t);
         if (!t) {
-            t = calloc(1, sizeof *t);
-            if (!t)
-                abort();
+            t = hb_xcalloc(1, sizeof *t, "a board's ticket");
             copy_number(t->number, pt->number);
             HASH_ADD_STR(self->tickets, number, t);
         }
@@ -423,9 +363,7 @@ void dv_view_load(dv_view_t *self, const Hallbus__Snapshot *snap, int64_t announ
         t->green = pt->priority == HALLBUS__PRIORITY__GREEN;
     }
     size_t nw = st ? st->n_windows : 0;
-    self->windows = calloc(nw + 1, sizeof *self->windows);
-    if (!self->windows)
-        abort();
+    self->windows = hb_xcalloc(nw + 1, sizeof *self->windows, "a board's windows");
     for (size_t i = 0; i < nw; i++)
         load_window(&self->windows[self->nwindows++], st->windows[i], self);
 
@@ -462,25 +400,6 @@ void dv_view_load(dv_view_t *self, const Hallbus__Snapshot *snap, int64_t announ
     self->version++;
 }
 
-bool dv_view_set_estimates(dv_view_t *self, const Hallbus__HallStatus *status)
-{
-    if (!self->loaded || status->seq != self->seq)
-        return false;
-    bool changed = false;
-    for (size_t i = 0; i < status->n_services; i++) {
-        const Hallbus__ServiceSummary *ps = status->services[i];
-        dv_service_t *s = service_mut(self, ps->prefix);
-        if (!s)
-            continue;
-        changed = changed || s->estimated_wait_s != ps->estimated_wait_s;
-        s->estimated_wait_s = ps->estimated_wait_s;
-        s->mean_s = mean_from(ps);
-    }
-    if (changed)
-        self->version++;
-    return true;
-}
-
 /* ── events ── */
 
 static void on_day_reset(dv_view_t *self, const Hallbus__DailyReset *r)
@@ -489,24 +408,24 @@ static void on_day_reset(dv_view_t *self, const Hallbus__DailyReset *r)
     self->ncalls = 0;
     snprintf(self->business_date, sizeof self->business_date, "%s",
              r->business_date ? r->business_date : "");
-    for (size_t i = 0; i < self->nservices; i++) {
-        self->services[i].waiting = 0;
-        self->services[i].waiting_green = 0;
-    }
     for (size_t i = 0; i < self->nwindows; i++) {
         dv_window_t *w = &self->windows[i];
         w->state = HALLBUS__WINDOW_STATE__CLOSED;
         w->serving[0] = '\0';
         w->serving_green = false;
     }
-    recompute_all(self);
 }
 
 void dv_view_apply(dv_view_t *self, const Hallbus__Envelope *env)
 {
     switch (env->event_case) {
     case HALLBUS__ENVELOPE__EVENT_HEARTBEAT:
-        return; /* changes nothing, and consumes no number */
+        /* consumes no number; its figures are those of the view's seq */
+        if (env->heartbeat && env->seq == self->seq) {
+            take_summaries(self, env->heartbeat->services, env->heartbeat->n_services);
+            self->version++;
+        }
+        return;
     case HALLBUS__ENVELOPE__EVENT_TICKET_ISSUED:
         put_ticket(self, env->ticket_issued->ticket);
         break;
@@ -558,6 +477,7 @@ void dv_view_apply(dv_view_t *self, const Hallbus__Envelope *env)
     default:
         break; /* a kind this build does not know: its number still counts */
     }
+    take_summaries(self, env->lines, env->n_lines);
     self->seq = env->seq;
     self->version++;
 }

@@ -37,7 +37,6 @@ typedef struct {
     uint32_t waiting_green;
     uint32_t estimated_wait_s;
     uint32_t open_windows;
-    double mean_s; /* seconds per ticket per window, from the last snapshot */
 } dv_service_t;
 
 typedef struct {
@@ -97,7 +96,7 @@ typedef struct {
 } dv_view_t;
 
 /* CONFIG gives the hall's names and the services' English names; it must
- * outlive the view. Returns NULL when memory runs out. */
+ * outlive the view. Never NULL (out of memory stops the daemon: alloc.h). */
 dv_view_t *dv_view_new(const hb_config_t *config);
 /* NULL-safe; sets *self to NULL. */
 void dv_view_destroy(dv_view_t **self);
@@ -109,12 +108,9 @@ void dv_view_destroy(dv_view_t **self);
 void dv_view_load(dv_view_t *self, const Hallbus__Snapshot *snap, int64_t announce_max_age_us);
 
 /* Applies one event of this hall that follows the view's seq (the caller
- * checks the order: see sync.h). Heartbeats change nothing. */
+ * checks the order: see sync.h), with the service summaries it carries. A
+ * heartbeat of the view's seq refreshes every service's summary. */
 void dv_view_apply(dv_view_t *self, const Hallbus__Envelope *env);
-
-/* Takes the services' estimated waits from STATUS when it reflects the
- * view's sequence; returns false (and changes nothing) when it does not. */
-bool dv_view_set_estimates(dv_view_t *self, const Hallbus__HallStatus *status);
 
 /* Announcements made since the last call; valid until the next
  * dv_view_apply/dv_view_load. Empties the list. */

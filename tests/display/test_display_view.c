@@ -70,9 +70,31 @@ static Hallbus__Envelope *owned(Hallbus__Envelope *env)
     return out;
 }
 
+/* The summary of service A that the next event carries, as hall-queue
+ * attaches one to each event that changes a service (Envelope.lines). */
+static Hallbus__ServiceSummary next_line, *next_line_ptr[1];
+static bool next_line_set;
+
+static void line_a(uint32_t waiting, uint32_t green, uint32_t estimated_s, uint32_t open)
+{
+    hallbus__service_summary__init(&next_line);
+    next_line.prefix = "A";
+    next_line.waiting = waiting;
+    next_line.waiting_green = green;
+    next_line.estimated_wait_s = estimated_s;
+    next_line.open_windows = open;
+    next_line_set = true;
+}
+
 static Hallbus__Envelope *env_base(Hallbus__Envelope *e, uint64_t seq, const char *hall)
 {
     hallbus__envelope__init(e);
+    if (next_line_set) {
+        next_line_ptr[0] = &next_line;
+        e->lines = next_line_ptr;
+        e->n_lines = 1;
+        next_line_set = false;
+    }
     e->hall_id = (char *)hall;
     e->seq = seq;
     e->source = "hall-queue";
@@ -283,12 +305,15 @@ Test(display_view, a_snapshot_gives_services_windows_and_calls)
 Test(display_view, events_in_order_update_waiting_windows_and_calls)
 {
     sync_at(10);
+    line_a(3, 1, 900, 1);
     cr_assert_eq(dv_sync_event(&sync, ev_issued(11, "A004", true), 1), DV_SYNC_CHANGED);
     cr_assert_eq(dv_view_service(view, "A")->waiting, 3);
     cr_assert_eq(dv_view_service(view, "A")->waiting_green, 1);
     cr_assert_eq(dv_view_service(view, "A")->estimated_wait_s, 900, "3 × 300 s / 1 window");
     cr_assert_eq(dv_sync_event(&sync, ev_finished(12, "A001", 1), 2), DV_SYNC_CHANGED);
     cr_assert_str_eq(dv_view_window(view, 1)->serving, "");
+    cr_assert_eq(dv_view_service(view, "A")->waiting, 3, "an event with no summary changes none");
+    line_a(2, 0, 600, 1);
     cr_assert_eq(dv_sync_event(&sync, ev_called_g(13, "A004", 1, false, true), 3), DV_SYNC_CHANGED);
     cr_assert_eq(dv_view_service(view, "A")->waiting, 2);
     cr_assert_eq(dv_view_service(view, "A")->waiting_green, 0);
@@ -325,6 +350,7 @@ Test(display_view, a_recall_moves_the_ticket_to_the_top_once_and_is_announced_ag
 Test(display_view, a_paused_window_shows_its_reason)
 {
     sync_at(10);
+    line_a(2, 0, 600, 0);
     cr_assert_eq(dv_sync_event(&sync, ev_paused(11, 1, "lunch"), 1), DV_SYNC_CHANGED);
     const dv_window_t *w = dv_view_window(view, 1);
     cr_assert_eq(w->state, HALLBUS__WINDOW_STATE__PAUSED);
@@ -338,7 +364,9 @@ Test(display_view, events_buffered_while_waiting_are_applied_after_the_snapshot_
     /* subscribed first: these arrive before the snapshot's answer */
     cr_assert_eq(dv_sync_event(&sync, ev_issued(9, "A003", false), 1), DV_SYNC_NOTHING);
     cr_assert_eq(dv_sync_event(&sync, ev_issued(10, "A009", false), 1), DV_SYNC_NOTHING);
+    line_a(3, 0, 900, 1);
     cr_assert_eq(dv_sync_event(&sync, ev_issued(11, "A004", false), 1), DV_SYNC_NOTHING);
+    line_a(2, 0, 600, 1);
     cr_assert_eq(dv_sync_event(&sync, ev_called(12, "A002", 2, false), 1), DV_SYNC_NOTHING);
     cr_assert_eq(view->seq, 0, "nothing applied while waiting");
     cr_assert_not(dv_sync_synced(&sync, 1));
@@ -509,6 +537,10 @@ Test(display_view, a_new_business_day_clears_calls_tickets_and_windows)
     r.business_date = "2026-11-24";
     e.event_case = HALLBUS__ENVELOPE__EVENT_DAILY_RESET;
     e.daily_reset = &r;
+    Hallbus__ServiceSummary a = HALLBUS__SERVICE_SUMMARY__INIT, *lines[] = {&a};
+    a.prefix = "A"; /* every service, empty, as hall-queue sends a day.reset */
+    e.lines = lines;
+    e.n_lines = 1;
     cr_assert_eq(dv_sync_event(&sync, owned(&e), 2), DV_SYNC_CHANGED);
     cr_assert_str_eq(view->business_date, "2026-11-24");
     cr_assert_eq(view->ncalls, 0);
@@ -519,26 +551,37 @@ Test(display_view, a_new_business_day_clears_calls_tickets_and_windows)
     cr_assert_eq(dv_view_service(view, "A")->open_windows, 0);
 }
 
-Test(display_view, estimates_are_taken_from_a_status_of_the_same_sequence_only)
+Test(display_view, figures_come_from_hall_queue_not_from_counting)
 {
     sync_at(10);
-    Hallbus__HallStatus st = HALLBUS__HALL_STATUS__INIT;
+    /* hall-queue counts a checked-in appointment as waiting; a board that
+     * counted tickets itself would not know which lines they are in */
+    line_a(5, 0, 1500, 1);
+    dv_sync_event(&sync, ev_issued(11, "A004", false), 1);
+    cr_assert_eq(dv_view_service(view, "A")->waiting, 5);
+    cr_assert_eq(dv_view_service(view, "A")->estimated_wait_s, 1500);
+    /* a heartbeat of the view's sequence refreshes every service */
+    Hallbus__Envelope e;
+    env_base(&e, 11, "t1");
+    Hallbus__Heartbeat hb = HALLBUS__HEARTBEAT__INIT;
     Hallbus__ServiceSummary a = HALLBUS__SERVICE_SUMMARY__INIT, *svcs[] = {&a};
     a.prefix = "A";
-    a.waiting = 2;
-    a.open_windows = 1;
+    a.waiting = 4;
     a.estimated_wait_s = 240;
-    st.services = svcs;
-    st.n_services = 1;
-    st.seq = 9;
+    a.open_windows = 2;
+    hb.services = svcs;
+    hb.n_services = 1;
+    e.event_case = HALLBUS__ENVELOPE__EVENT_HEARTBEAT;
+    e.heartbeat = &hb;
     uint64_t version = view->version;
-    cr_assert_not(dv_view_set_estimates(view, &st), "an older status is not taken");
-    cr_assert_eq(dv_view_service(view, "A")->estimated_wait_s, 600);
-    st.seq = 10;
-    cr_assert(dv_view_set_estimates(view, &st));
+    dv_view_apply(view, &e);
+    cr_assert_eq(dv_view_service(view, "A")->waiting, 4);
     cr_assert_eq(dv_view_service(view, "A")->estimated_wait_s, 240);
+    cr_assert_eq(dv_view_service(view, "A")->open_windows, 2);
     cr_assert_gt(view->version, version, "the boards are told");
-    /* and the next change scales from it: 3 waiting × 120 s */
-    dv_sync_event(&sync, ev_issued(11, "A009", false), 1);
-    cr_assert_eq(dv_view_service(view, "A")->estimated_wait_s, 360);
+    /* one of another sequence is not the view's state: ignored */
+    e.seq = 9;
+    a.waiting = 1;
+    dv_view_apply(view, &e);
+    cr_assert_eq(dv_view_service(view, "A")->waiting, 4);
 }
