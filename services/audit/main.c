@@ -181,12 +181,7 @@ static void on_fetch_reply(hb_zsock_t *zs, zmq_msg_t *frames, int n, bool overfl
                            a->config->audit.fetch_timeout_ms, 0);
     } else if (r->code == HALLBUS__STATUS_CODE__GONE) {
         uv_timer_stop(&h->fetch_timer);
-        /* "the journal keeps events from #N on; ..." */
-        unsigned long long oldest = 0;
-        const char *at = r->message ? strstr(r->message, "from #") : NULL;
-        if (at)
-            sscanf(at, "from #%llu", &oldest);
-        audit_follow_gone(&h->follow, oldest, r->message, hb_now_us(), now);
+        audit_follow_gone(&h->follow, r->oldest_seq, r->message, hb_now_us(), now);
     } else {
         /* the timer runs on: a refusal is retried like a silence */
         hb_warn("hall %s: FetchEvents refused: %s: %s", h->id, hb_status_name(r->code), r->message);

@@ -55,27 +55,27 @@ int forward_request(counter_t *c, Hallbus__Request *req, const inflight_t *entry
 }
 
 /* A terminal's reply: its own request id back, what it tells about the
- * window learnt, and a pending overtime notice added to an OK message. */
+ * window learnt, and a pending overtime notice in window_notice. */
 static void relay(counter_t *c, const inflight_t *entry, Hallbus__Reply *reply)
 {
     uint64_t queue_id = reply->request_id;
-    char *message = reply->message;
-    char text[COUNTER_NOTICE_MAX + 16];
+    char *notice = reply->window_notice;
+    char text[COUNTER_NOTICE_MAX];
     reply->request_id = entry->client_id;
     if (reply->code == HALLBUS__STATUS_CODE__OK) {
         if (reply->result_case == HALLBUS__REPLY__RESULT_WINDOW)
             watch_learn_window(c, reply->window);
         counter_window_t *w = entry->window ? counter_window(c, entry->window) : NULL;
         if (w && w->notice[0]) {
-            snprintf(text, sizeof text, "ok; %s", w->notice);
-            reply->message = text;
+            snprintf(text, sizeof text, "%s", w->notice);
+            reply->window_notice = text;
             w->notice[0] = '\0';
         }
     }
     terminals_send(c, entry->identity, entry->identity_len, reply);
     c->stats.answered++;
     reply->request_id = queue_id;
-    reply->message = message;
+    reply->window_notice = notice;
 }
 
 void forward_on_msg(hb_zsock_t *zs, zmq_msg_t *frames, int n, bool overflow, void *arg)

@@ -38,6 +38,7 @@ typedef struct {
     ProtobufCBinaryData *envelopes;
     Hallbus__Contact contact;
     bool has_batch, has_contact;
+    uint64_t oldest_seq; /* GONE: the journal's oldest */
     Hallbus__Appointment *appointment;      /* owned */
     Hallbus__Complaint *complaint;          /* owned */
     Hallbus__AppointmentList *appointments; /* owned */
@@ -91,6 +92,7 @@ static int fetch_events(hall_t *hall, const Hallbus__FetchEvents *c, outcome_t *
             free(data[i]);
         free(data);
         free(lens);
+        o->oldest_seq = oldest;
         return hall_refuse(&o->err, HALLBUS__STATUS_CODE__GONE,
                            "the journal keeps events from #%llu on; #%llu is gone",
                            (unsigned long long)oldest, (unsigned long long)from);
@@ -300,6 +302,7 @@ void queue_handle(hall_t *hall, const void *data, size_t len, int64_t now,
     reply.code = code;
     reply.message = code == HALLBUS__STATUS_CODE__OK ? "ok" : o.err.msg;
     reply.seq = hall->seq;
+    reply.oldest_seq = code == HALLBUS__STATUS_CODE__GONE ? o.oldest_seq : 0;
     Hallbus__Ticket tview;
     Hallbus__Window wview;
     char *prefixes[32];

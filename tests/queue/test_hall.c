@@ -773,6 +773,10 @@ Test(hall, a_journal_pruned_past_the_asked_sequence_says_gone)
     Hallbus__Reply *r = handle_request(&req);
     cr_assert_eq(r->code, HALLBUS__STATUS_CODE__GONE, "%s", r->message);
     cr_assert(strstr(r->message, "#1 is gone"), "%s", r->message);
+    cr_assert_gt(r->oldest_seq, 1, "the oldest sequence kept has its own field");
+    char said[64];
+    snprintf(said, sizeof said, "from #%llu on", (unsigned long long)r->oldest_seq);
+    cr_assert(strstr(r->message, said), "the field and the sentence agree: %s", r->message);
     hallbus__reply__free_unpacked(r, NULL);
 }
 

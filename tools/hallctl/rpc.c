@@ -142,9 +142,9 @@ int hc_run(hallctl_t *ctl, Hallbus__Request *req, hc_printer print, bool with_ah
         status = print_json(reply, with_ahead);
     } else {
         print(ctl, reply);
-        /* a counter's notice for the window (counter_route.c): "ok; overtime ..." */
-        if (reply->message && strncmp(reply->message, "ok; ", 4) == 0)
-            tx_line(stdout, "%s", reply->message + 4);
+        /* a counter's notice for the window: "overtime ..." */
+        if (reply->window_notice && *reply->window_notice)
+            tx_line(stdout, "%s", reply->window_notice);
         status = HC_EXIT_OK;
     }
     hallbus__reply__free_unpacked(reply, NULL);
