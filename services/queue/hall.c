@@ -535,6 +535,25 @@ static bool day_changes(hall_t *self, int64_t now_us, char today[HB_DATE_LEN])
     return true;
 }
 
+/* Back on a day that had tickets before the clock ran ahead: numbering
+ * goes on after that day's last number, never giving one twice. Probing
+ * the store number by number is slow, but this happens once per step. */
+static void resume_numbers(hall_t *self)
+{
+    for (unsigned i = 0; i < self->services_count; i++) {
+        service_t *svc = &self->services[i];
+        for (;;) {
+            char number[16];
+            snprintf(number, sizeof number, "%s%03u", svc->prefix, svc->last_number + 1);
+            ticket_t *t = hall_store_load_ticket(self->store, self, self->business_date, number);
+            if (!t)
+                break;
+            hall_ticket_free(t);
+            svc->last_number++;
+        }
+    }
+}
+
 bool hall_rollover(hall_t *self, int64_t now_us)
 {
     char today[HB_DATE_LEN];
@@ -603,6 +622,8 @@ bool hall_rollover(hall_t *self, int64_t now_us)
     hall_emit(self, &env, now_us);
     free(reset.expired_numbers);
     hall_free_tickets(self);
+    if (strcmp(today, previous) < 0)
+        resume_numbers(self);
 
     /* the journal is kept for late readers, not forever */
     int64_t keep_us = (int64_t)self->config->queue.journal_days * 86400 * 1000000;

@@ -860,3 +860,69 @@ Test(hall, ahead_counts_every_place_in_a_long_line)
     cr_assert_eq(hall_ahead(hall, g), 0);
     cr_assert_eq(hall_ahead(hall, line[5]), 6, "the green ticket goes ahead");
 }
+
+/* ── clock steps ── */
+
+static Hallbus__Envelope *last_event_of(Hallbus__Envelope__EventCase kind)
+{
+    hall_commit(hall);
+    Hallbus__Envelope *found = NULL;
+    outbox_item_t *items = hall_outbox_take(hall);
+    for (outbox_item_t *it = items; it; it = it->next) {
+        Hallbus__Envelope *env = hallbus__envelope__unpack(NULL, it->len, it->data);
+        if (env && env->event_case == kind) {
+            if (found)
+                hallbus__envelope__free_unpacked(found, NULL);
+            found = env;
+        } else if (env) {
+            hallbus__envelope__free_unpacked(env, NULL);
+        }
+    }
+    hall_outbox_free(items);
+    cr_assert_not_null(found);
+    return found;
+}
+
+Test(hall, a_clock_set_back_an_hour_gives_no_negative_durations)
+{
+    open_window(1);
+    take("A");
+    now -= 60 * MIN; /* the clock is set back an hour */
+    ticket_t *t;
+    hall_err_t err;
+    cr_assert_eq(hall_call_next(hall, 1, now, &t, &err), OK, "%s", err.msg);
+    cr_assert_eq(hall_start(hall, 1, now, &t, &err), OK, "%s", err.msg);
+    hall_finish_t f = {HALLBUS__RESULT__COMPLETED, NULL, NULL, 0, NULL};
+    cr_assert_eq(hall_finish(hall, 1, &f, now - MIN, &t, &err), OK, "%s", err.msg);
+    Hallbus__Envelope *env = last_event_of(HALLBUS__ENVELOPE__EVENT_SERVICE_FINISHED);
+    cr_assert_eq(env->service_finished->wait_seconds, 0, "not 4294963698");
+    cr_assert_eq(env->service_finished->service_seconds, 0);
+    hallbus__envelope__free_unpacked(env, NULL);
+    cr_assert_eq(hall_seconds_between(0, 3 * 1000000), 3);
+}
+
+Test(hall, a_business_date_never_stays_ahead_of_a_clock_that_is_right_again)
+{
+    take("A");
+    int64_t month = 30 * 24 * 60 * MIN;
+    cr_assert(hall_rollover(hall, DAY1 + month), "the clock jumps a month ahead");
+    cr_assert_str_eq(hall->business_date, "2026-12-23");
+    ticket_t *future = take("A");
+    cr_assert_str_eq(future->number, "A001");
+    hall_commit(hall);
+    hall_outbox_free(hall_outbox_take(hall));
+    now = DAY1 + 60 * MIN; /* and is put right */
+    cr_assert(hall_rollover(hall, now), "the hall follows the clock back");
+    cr_assert_str_eq(hall->business_date, "2026-11-23");
+    ticket_t *t = take("A");
+    cr_assert_str_eq(t->number, "A002", "the day's numbering goes on: A001 was given before");
+    hall_view_t v;
+    hall_view_snapshot(hall, now, &v);
+    cr_assert_str_eq(v.snapshot.tickets[0]->business_date, "2026-11-23");
+    cr_assert_eq(v.snapshot.n_tickets, 1, "the future day's ticket expired with its day");
+    hall_view_free(&v);
+    /* a small step back across the rollover does not undo the new day */
+    cr_assert(hall_rollover(hall, DAY2));
+    cr_assert_not(hall_rollover(hall, DAY2 - 5 * MIN));
+    cr_assert_str_eq(hall->business_date, "2026-11-24");
+}

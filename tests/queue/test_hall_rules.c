@@ -530,3 +530,77 @@ Test(rules, overtime_is_published_for_the_ticket_being_served)
                  err.msg);
     cr_assert_eq(hall->seq, seq + 1);
 }
+
+/* ── the one definition of waiting and of a place in line ── */
+
+#include "hall_view.h"
+#include "hallbus/line_places.h"
+
+/* Every event published so far, applied to a follower's table of places:
+ * the places it learns must be hall-queue's own, ticket by ticket. */
+static void expect_follower_agrees(hb_line_places_t *lp)
+{
+    hall_commit(hall);
+    for (outbox_item_t *it = hall_outbox_take(hall), *next; it; it = next) {
+        next = it->next;
+        Hallbus__Envelope *env = hallbus__envelope__unpack(NULL, it->len, it->data);
+        cr_assert_not_null(env);
+        cr_assert_eq(hb_line_places_apply(lp, env), 0, "event #%llu fits",
+                     (unsigned long long)env->seq);
+        hallbus__envelope__free_unpacked(env, NULL);
+        it->next = NULL;
+        hall_outbox_free(it);
+    }
+    size_t waiting = 0;
+    for (ticket_t *t = hall->by_id; t; t = t->hh_id.next) {
+        if (t->state != HALLBUS__TICKET_STATE__WAITING)
+            continue;
+        waiting++;
+        cr_assert_eq(hb_line_places_place(lp, t->id), (int64_t)hall_place(t), "%s", t->number);
+    }
+    cr_assert_eq(hb_line_places_total(lp), waiting);
+}
+
+Test(rules, a_checked_in_appointment_is_waiting_and_every_place_agrees)
+{
+    Hallbus__Appointment *a, *in;
+    ticket_t *appt;
+    hall_err_t err;
+    hb_line_places_t *lp = hb_line_places_new();
+    hall_outbox_free(hall_outbox_take(hall));
+    cr_assert_eq(book("2026-11-23", "10:00", &a, &err), OK, "%s", err.msg);
+    open_window(4);
+    now = AT(0, 9, 40);
+    ticket_t *w1 = take("C");
+    take("C");
+    cr_assert_eq(hall_check_in(hall, a->code, now, &in, &appt, &err), OK, "%s", err.msg);
+    ticket_t *w3 = take("C");
+
+    hall_view_t v;
+    hall_view_status(hall, now, &v);
+    const Hallbus__ServiceSummary *c = NULL;
+    for (size_t i = 0; i < v.status.n_services; i++)
+        if (strcmp(v.status.services[i]->prefix, "C") == 0)
+            c = v.status.services[i];
+    cr_assert_eq(c->waiting, 4, "the checked-in appointment waits too");
+    cr_assert_eq(hall_place(appt), 3, "before its slot it comes after the walk-ins");
+    cr_assert_eq(hall_place(w3), 2);
+    cr_assert_eq(c->estimated_wait_s, hall_estimated_wait(hall, appt->service, 4));
+    hall_view_free(&v);
+    expect_follower_agrees(lp);
+
+    now = AT(0, 10, 0);
+    cr_assert_eq(hall_lines_tick(hall, now), 1, "its slot begins");
+    cr_assert_eq(hall_place(appt), 0);
+    cr_assert_eq(hall_place(w1), 1);
+    expect_follower_agrees(lp);
+    cr_assert_eq(call(4), appt);
+    cr_assert_eq(hall_place(w3), 2);
+    expect_follower_agrees(lp);
+    finish(4);
+    cr_assert_eq(call(4), w1);
+    expect_follower_agrees(lp);
+    hb_line_places_destroy(&lp);
+    hall_store_free_appointment(a);
+    hall_store_free_appointment(in);
+}
