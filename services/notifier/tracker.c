@@ -6,54 +6,38 @@
 #include <time.h>
 #include <uthash.h>
 
+#include "hallbus/alloc.h"
+#include "hallbus/line_places.h"
 #include "hallbus/log.h"
 
+/* What the notifier needs of a waiting ticket to tell it; its place in
+ * line is hall-queue's word, kept in PLACES (common/line_places.h). */
 typedef struct nt_ticket_s {
     uint64_t id;
     char number[16];
-    int service; /* 0..25 */
-    bool green;
-    bool appt; /* checked in from an appointment: its own line, as in hall-queue */
+    char service[8];
     char contact_ref[32];
     char date[16];
     uint32_t requeues;
-    uint64_t key; /* place in line */
     bool near_told;
-    struct nt_ticket_s *prev, *next;
     UT_hash_handle hh;
 } nt_ticket_t;
-
-typedef struct {
-    nt_ticket_t *head, *tail;
-    unsigned count;
-} nt_line_t;
 
 struct nt_tracker_s {
     const hb_config_t *config;
     nt_emit_fn emit;
     void *arg;
     nt_ticket_t *by_id;
-    /* per service, as hall-queue keeps them: "ahead" of a green ticket is
-     * its place among the green ones; of any other, the green ones plus its
-     * place in its own line (appointments, or walk-ins) */
-    nt_line_t green[26], appt[26], normal[26];
-    uint64_t next_key;
+    hb_line_places_t *places;
 };
-
-/* Places in line: keys spaced KEY_STEP apart so that a ticket can be put
- * between two others (a requeue behind N). */
-#define KEY_STEP (1ull << 16)
-#define LIVE_KEYS (1ull << 60) /* keys given by events come after any from a snapshot */
 
 nt_tracker_t *nt_tracker_new(const hb_config_t *config, nt_emit_fn emit, void *arg)
 {
-    nt_tracker_t *self = calloc(1, sizeof *self);
-    if (!self)
-        return NULL;
+    nt_tracker_t *self = hb_xcalloc(1, sizeof *self, "the notifier's tracker");
     self->config = config;
     self->emit = emit;
     self->arg = arg;
-    self->next_key = LIVE_KEYS;
+    self->places = hb_line_places_new();
     return self;
 }
 
@@ -65,9 +49,7 @@ static void clear(nt_tracker_t *self)
         HASH_DEL(self->by_id, t);
         free(t);
     }
-    memset(self->green, 0, sizeof self->green);
-    memset(self->appt, 0, sizeof self->appt);
-    memset(self->normal, 0, sizeof self->normal);
+    hb_line_places_clear(self->places);
 }
 
 void nt_tracker_destroy(nt_tracker_t **self_p)
@@ -75,128 +57,49 @@ void nt_tracker_destroy(nt_tracker_t **self_p)
     if (!self_p || !*self_p)
         return;
     clear(*self_p);
+    hb_line_places_destroy(&(*self_p)->places);
     free(*self_p);
     *self_p = NULL;
 }
 
-static int service_index(const char *prefix)
+static nt_ticket_t *find(const nt_tracker_t *self, uint64_t id)
 {
-    if (!prefix || strlen(prefix) != 1 || prefix[0] < 'A' || prefix[0] > 'Z')
-        return -1;
-    return prefix[0] - 'A';
-}
-
-static nt_line_t *line_of(nt_tracker_t *self, const nt_ticket_t *t)
-{
-    return t->green  ? &self->green[t->service]
-           : t->appt ? &self->appt[t->service]
-                     : &self->normal[t->service];
-}
-
-static bool is_appt(const Hallbus__Ticket *v)
-{
-    return v->priority != HALLBUS__PRIORITY__GREEN && v->appointment_code && *v->appointment_code;
-}
-
-static void line_insert(nt_line_t *line, nt_ticket_t *t)
-{
-    nt_ticket_t *after = line->tail;
-    while (after && after->key > t->key)
-        after = after->prev;
-    t->prev = after;
-    t->next = after ? after->next : line->head;
-    if (t->next)
-        t->next->prev = t;
-    else
-        line->tail = t;
-    if (after)
-        after->next = t;
-    else
-        line->head = t;
-    line->count++;
-}
-
-static void line_remove(nt_line_t *line, nt_ticket_t *t)
-{
-    if (t->prev)
-        t->prev->next = t->next;
-    else
-        line->head = t->next;
-    if (t->next)
-        t->next->prev = t->prev;
-    else
-        line->tail = t->prev;
-    t->prev = t->next = NULL;
-    line->count--;
+    nt_ticket_t *t = NULL;
+    HASH_FIND(hh, self->by_id, &id, sizeof id, t);
+    return t;
 }
 
 static void forget(nt_tracker_t *self, uint64_t id)
 {
-    nt_ticket_t *t;
-    HASH_FIND(hh, self->by_id, &id, sizeof id, t);
+    nt_ticket_t *t = find(self, id);
     if (!t)
         return;
-    line_remove(line_of(self, t), t);
     HASH_DEL(self->by_id, t);
     free(t);
 }
 
-/* Puts a waiting ticket in its line with KEY (replacing what was known). */
-static nt_ticket_t *enter(nt_tracker_t *self, const Hallbus__Ticket *v, uint64_t key)
+/* A ticket (back) in line: what to tell it, not yet told. Its place comes
+ * with the line changes. */
+static void remember(nt_tracker_t *self, const Hallbus__Ticket *v)
 {
-    int s = service_index(v->service);
-    if (s < 0)
-        return NULL;
-    forget(self, v->id);
-    nt_ticket_t *t = calloc(1, sizeof *t);
-    if (!t)
-        return NULL;
-    t->id = v->id;
+    if (!v || v->state != HALLBUS__TICKET_STATE__WAITING)
+        return;
+    nt_ticket_t *t = find(self, v->id);
+    /* the same stay in line (a check-in's ticket.issued, a transfer): told
+     * stays told; a requeue is a new stay */
+    bool fresh = !t || t->requeues != v->requeues;
+    if (!t) {
+        t = hb_xcalloc(1, sizeof *t, "a tracked ticket");
+        t->id = v->id;
+        HASH_ADD(hh, self->by_id, id, sizeof t->id, t);
+    }
+    if (fresh)
+        t->near_told = false;
     snprintf(t->number, sizeof t->number, "%s", v->number ? v->number : "");
+    snprintf(t->service, sizeof t->service, "%s", v->service ? v->service : "");
     snprintf(t->contact_ref, sizeof t->contact_ref, "%s", v->contact_ref ? v->contact_ref : "");
     snprintf(t->date, sizeof t->date, "%s", v->business_date ? v->business_date : "");
-    t->service = s;
-    t->green = v->priority == HALLBUS__PRIORITY__GREEN;
-    t->appt = is_appt(v);
     t->requeues = v->requeues;
-    t->key = key;
-    HASH_ADD(hh, self->by_id, id, sizeof t->id, t);
-    line_insert(line_of(self, t), t);
-    return t;
-}
-
-/* Puts a waiting ticket where the hall says it is: AHEAD tickets before it
- * (green tickets count for a normal one), which places requeues behind N and
- * appointment tickets in their own line, as the hall's rules do. */
-static nt_ticket_t *enter_at(nt_tracker_t *self, const Hallbus__Ticket *v, uint32_t ahead)
-{
-    int s = service_index(v->service);
-    if (s < 0)
-        return NULL;
-    forget(self, v->id);
-    nt_line_t *line = v->priority == HALLBUS__PRIORITY__GREEN ? &self->green[s]
-                      : is_appt(v)                            ? &self->appt[s]
-                                                              : &self->normal[s];
-    uint32_t pos = ahead;
-    if (v->priority != HALLBUS__PRIORITY__GREEN)
-        pos = ahead > self->green[s].count ? ahead - self->green[s].count : 0;
-    nt_ticket_t *before = NULL, *after = line->head;
-    for (uint32_t i = 0; i < pos && after; i++) {
-        before = after;
-        after = after->next;
-    }
-    uint64_t key;
-    if (!after) {
-        key = self->next_key;
-        self->next_key += KEY_STEP;
-        if (before && key <= before->key)
-            key = before->key + KEY_STEP;
-    } else if (!before) {
-        key = after->key > KEY_STEP ? after->key - KEY_STEP : after->key / 2;
-    } else {
-        key = before->key + (after->key - before->key) / 2;
-    }
-    return enter(self, v, key);
 }
 
 /* ── decisions ── */
@@ -237,8 +140,7 @@ static void tell_near(nt_tracker_t *self, nt_ticket_t *t, unsigned ahead, uint64
         return;
     nt_fields_t f;
     char svc_name[128], ahead_text[16], key[NT_KEY_MAX];
-    char prefix[2] = {(char)('A' + t->service), '\0'};
-    common_fields(self, &f, t->number, prefix, svc_name);
+    common_fields(self, &f, t->number, t->service, svc_name);
     snprintf(ahead_text, sizeof ahead_text, "%u", ahead);
     nt_fields_set(&f, "ahead", ahead_text);
     snprintf(key, sizeof key, "%s-%s-%llu-near-%u", self->config->hall.id, t->date,
@@ -246,48 +148,37 @@ static void tell_near(nt_tracker_t *self, nt_ticket_t *t, unsigned ahead, uint64
     decide(self, HB_NOTE_NEAR, key, seq, ts, t->number, t->date, t->contact_ref, &f);
 }
 
-/* Walks service S's lines in calling order and tells each ticket that has
- * come within the threshold and was not told yet. */
-static void check_near(nt_tracker_t *self, int s, uint64_t seq, int64_t ts)
+/* Tells each ticket of SERVICE's line that has come within the threshold
+ * and was not told yet: the first places of the line, as hall-queue says. */
+static void check_near(nt_tracker_t *self, const char *service, uint64_t seq, int64_t ts)
 {
-    if (s < 0)
+    if (!service || !*service)
         return;
-    char prefix[2] = {(char)('A' + s), '\0'};
-    uint32_t threshold = hb_notify_near_for(&self->config->notifier, prefix);
+    uint32_t threshold = hb_notify_near_for(&self->config->notifier, service);
     if (threshold == 0)
         return;
-    unsigned ahead = 0;
-    for (nt_ticket_t *t = self->green[s].head; t && ahead <= threshold; t = t->next, ahead++)
-        if (!t->near_told)
-            tell_near(self, t, ahead, seq, ts);
-    nt_line_t *others[2] = {&self->appt[s], &self->normal[s]};
-    for (int l = 0; l < 2; l++) {
-        ahead = self->green[s].count;
-        for (nt_ticket_t *t = others[l]->head; t && ahead <= threshold; t = t->next, ahead++)
-            if (!t->near_told)
-                tell_near(self, t, ahead, seq, ts);
+    uint64_t first[64];
+    size_t max = threshold + 1 < 64 ? threshold + 1 : 64;
+    size_t n = hb_line_places_first(self->places, service, first, max);
+    for (size_t i = 0; i < n; i++) {
+        nt_ticket_t *t = find(self, first[i]);
+        if (t && !t->near_told)
+            tell_near(self, t, (unsigned)i, seq, ts);
     }
 }
 
 void nt_tracker_load(nt_tracker_t *self, const Hallbus__Snapshot *snap)
 {
     clear(self);
-    for (size_t i = 0; i < snap->n_tickets; i++) {
-        const Hallbus__Ticket *v = snap->tickets[i];
-        if (v->state != HALLBUS__TICKET_STATE__WAITING)
-            continue;
-        /* The snapshot does not say a ticket's place in line: by id is
-         * right for tickets in line since they were taken; a requeued one
-         * went to the back when it was requeued, so after them. */
-        uint64_t key = (v->id + (v->requeues ? (1ull << 40) : 0)) * KEY_STEP;
-        nt_ticket_t *t = enter(self, v, key);
-        /* a ticket already within reach was told when it got there (or
-         * the outbox drops the repeat by its key) */
-        (void)t;
-    }
+    for (size_t i = 0; i < snap->n_tickets; i++)
+        remember(self, snap->tickets[i]);
+    if (hb_line_places_load(self->places, snap) != 0)
+        hb_warn("the snapshot's places in line do not make whole lines");
     int64_t now = snap->status ? snap->status->now : 0;
-    for (int s = 0; s < 26; s++)
-        check_near(self, s, snap->seq, now);
+    /* a ticket already within reach was told when it got there (or the
+     * outbox drops the repeat by its key) */
+    for (size_t i = 0; snap->status && i < snap->status->n_services; i++)
+        check_near(self, snap->status->services[i]->prefix, snap->seq, now);
 }
 
 static void event_message(nt_tracker_t *self, int kind, const Hallbus__Envelope *env,
@@ -361,18 +252,15 @@ void nt_tracker_event(nt_tracker_t *self, const Hallbus__Envelope *env, bool app
     nt_fields_t f;
     char svc_name[128], window[16], until[8], materials[2048];
     const Hallbus__Ticket *v = NULL;
-    int touched[2] = {-1, -1};
 
     switch (env->event_case) {
     case HALLBUS__ENVELOPE__EVENT_TICKET_ISSUED:
-        v = env->ticket_issued->ticket;
-        if (apply && v && enter_at(self, v, env->ticket_issued->ahead))
-            touched[0] = service_index(v->service);
+        if (apply)
+            remember(self, env->ticket_issued->ticket);
         break;
     case HALLBUS__ENVELOPE__EVENT_TICKET_REQUEUED:
-        v = env->ticket_requeued->ticket;
-        if (apply && v && enter_at(self, v, env->ticket_requeued->ahead))
-            touched[0] = service_index(v->service);
+        if (apply)
+            remember(self, env->ticket_requeued->ticket);
         break;
     case HALLBUS__ENVELOPE__EVENT_APPOINTMENT_BOOKED:
         remind(self, env, env->appointment_booked->appointment);
@@ -382,6 +270,8 @@ void nt_tracker_event(nt_tracker_t *self, const Hallbus__Envelope *env, bool app
                  "the appointment was cancelled");
         break;
     case HALLBUS__ENVELOPE__EVENT_APPOINTMENT_CHECKED_IN:
+        if (apply)
+            remember(self, env->appointment_checked_in->ticket);
         withdraw(self, env, env->appointment_checked_in->appointment,
                  "the citizen has checked in already");
         break;
@@ -392,10 +282,8 @@ void nt_tracker_event(nt_tracker_t *self, const Hallbus__Envelope *env, bool app
         v = env->ticket_called->ticket;
         if (!v)
             break;
-        if (apply) {
+        if (apply)
             forget(self, v->id);
-            touched[0] = service_index(v->service);
-        }
         common_fields(self, &f, v->number, v->service, svc_name);
         snprintf(window, sizeof window, "%u", env->ticket_called->window);
         nt_fields_set(&f, "window", window);
@@ -421,21 +309,10 @@ void nt_tracker_event(nt_tracker_t *self, const Hallbus__Envelope *env, bool app
         nt_fields_set(&f, "until", until);
         event_message(self, HB_NOTE_NO_SHOW, env, v, &f);
         break;
-    case HALLBUS__ENVELOPE__EVENT_TICKET_TRANSFERRED: {
-        const Hallbus__TicketTransferred *tr = env->ticket_transferred;
-        v = tr->ticket;
-        if (apply && v) {
-            /* keeps its place by when it came: its key if we knew it */
-            nt_ticket_t *old;
-            uint64_t id = v->id;
-            HASH_FIND(hh, self->by_id, &id, sizeof id, old);
-            uint64_t key = old ? old->key : v->id;
-            if (enter(self, v, key))
-                touched[0] = service_index(v->service);
-            touched[1] = service_index(tr->from_service);
-        }
+    case HALLBUS__ENVELOPE__EVENT_TICKET_TRANSFERRED:
+        if (apply)
+            remember(self, env->ticket_transferred->ticket);
         break;
-    }
     case HALLBUS__ENVELOPE__EVENT_SERVICE_FINISHED: {
         const Hallbus__ServiceFinished *fin = env->service_finished;
         v = fin->ticket;
@@ -479,32 +356,33 @@ void nt_tracker_event(nt_tracker_t *self, const Hallbus__Envelope *env, bool app
         break;
     }
     (void)v;
-    if (apply) {
-        check_near(self, touched[0], env->seq, env->ts);
-        if (touched[1] != touched[0])
-            check_near(self, touched[1], env->seq, env->ts);
+    if (!apply)
+        return;
+    /* the places are hall-queue's: apply its changes, then tell whoever
+     * came within reach in the lines they touched */
+    if (hb_line_places_apply(self->places, env) != 0)
+        hb_warn("event #%llu changes lines in a way that does not fit what the notifier knows",
+                (unsigned long long)env->seq);
+    for (size_t i = 0; i < env->n_line_changes; i++) {
+        const char *svc = env->line_changes[i]->service;
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = svc && env->line_changes[j]->service &&
+                   strcmp(svc, env->line_changes[j]->service) == 0;
+        if (!seen)
+            check_near(self, svc, env->seq, env->ts);
     }
 }
 
 unsigned nt_tracker_waiting(const nt_tracker_t *self)
 {
-    return HASH_COUNT(self->by_id);
+    return (unsigned)hb_line_places_total(self->places);
 }
 
 int nt_tracker_ahead(const nt_tracker_t *self, const char *number)
 {
-    for (int s = 0; s < 26; s++) {
-        int ahead = 0;
-        for (const nt_ticket_t *t = self->green[s].head; t; t = t->next, ahead++)
-            if (strcmp(t->number, number) == 0)
-                return ahead;
-        const nt_line_t *others[2] = {&self->appt[s], &self->normal[s]};
-        for (int l = 0; l < 2; l++) {
-            ahead = (int)self->green[s].count;
-            for (const nt_ticket_t *t = others[l]->head; t; t = t->next, ahead++)
-                if (strcmp(t->number, number) == 0)
-                    return ahead;
-        }
-    }
+    for (const nt_ticket_t *t = self->by_id; t; t = t->hh.next)
+        if (strcmp(t->number, number) == 0)
+            return (int)hb_line_places_place(self->places, t->id);
     return -1;
 }

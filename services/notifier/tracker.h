@@ -1,6 +1,8 @@
-/* What the hall's events mean for its citizens: a model of the waiting
- * lines (rebuilt from a snapshot, then kept by the events, the Clone
- * pattern) and the decisions of what to tell whom.
+/* What the hall's events mean for its citizens: every waiting ticket's
+ * place in line, as hall-queue publishes it (a snapshot's Ticket.place,
+ * then each event's line changes, applied by common/line_places.h; the
+ * notifier knows none of the calling rules), and the decisions of what to
+ * tell whom.
  *
  * The tracker does no I/O: each decision is handed to the EMIT callback
  * with the fields its templates may use. A decision carries an idempotency

@@ -338,6 +338,21 @@ static void record(const nt_decision_t *d, void *arg)
     s->n++;
 }
 
+/* The line changes the next event carries, as hall-queue attaches them. */
+static Hallbus__LineChange change_buf[4], *change_ptrs[4];
+
+static void line_change(Hallbus__Envelope *e, uint64_t id, uint32_t place, bool removed)
+{
+    Hallbus__LineChange *c = &change_buf[e->n_line_changes];
+    hallbus__line_change__init(c);
+    c->service = "A";
+    c->ticket_id = id;
+    c->place = place;
+    c->removed = removed;
+    change_ptrs[e->n_line_changes++] = c;
+    e->line_changes = change_ptrs;
+}
+
 static Hallbus__Envelope issued(Hallbus__Ticket *t, Hallbus__TicketIssued *ev, uint64_t seq,
                                 uint64_t id, const char *number, const char *ref)
 {
@@ -356,6 +371,7 @@ static Hallbus__Envelope issued(Hallbus__Ticket *t, Hallbus__TicketIssued *ev, u
     e.seq = seq;
     e.event_case = HALLBUS__ENVELOPE__EVENT_TICKET_ISSUED;
     e.ticket_issued = ev;
+    line_change(&e, id, ev->ahead, false);
     return e;
 }
 
@@ -391,6 +407,7 @@ Test(tracker, n_ahead_is_told_once_when_the_line_moves_within_the_threshold)
     e.seq = 4;
     e.event_case = HALLBUS__ENVELOPE__EVENT_TICKET_CALLED;
     e.ticket_called = &called;
+    line_change(&e, 1, 0, true);
     nt_tracker_event(tr, &e, true);
     cr_assert_eq(s.n, 2, "A001 has no contact, so no call message; A003 is told");
     cr_assert_str_eq(s.tickets[1], "A003");
@@ -399,6 +416,8 @@ Test(tracker, n_ahead_is_told_once_when_the_line_moves_within_the_threshold)
     /* A002 is called: a call message, and A003 (told already) hears nothing more */
     called.ticket = &t[1];
     e.seq = 5;
+    e.n_line_changes = 0;
+    line_change(&e, 2, 0, true);
     nt_tracker_event(tr, &e, true);
     cr_assert_eq(s.n, 3);
     cr_assert_str_eq(s.kinds[2], "called");
@@ -518,7 +537,7 @@ Test(outbox, a_message_waits_for_its_time_and_a_withdrawn_one_is_never_sent)
     drop_outbox(&o);
 }
 
-Test(tracker, a_ticket_goes_where_its_event_says_and_appointments_have_their_own_line)
+Test(tracker, a_ticket_goes_where_hall_queue_says_requeued_and_appointments_alike)
 {
     char *path = write_hall("notifier:\n  near_ahead: 0\n");
     char err[HB_CONFIG_ERR_MAX];
@@ -537,17 +556,22 @@ Test(tracker, a_ticket_goes_where_its_event_says_and_appointments_have_their_own
     /* A004 requeued behind one (queue.requeue_after: 1): 1 ahead, not 3 */
     Hallbus__Envelope e = issued(&t[3], &ev[3], 4, 4, numbers[3], "");
     ev[3].ahead = 1;
+    e.n_line_changes = 0;
+    line_change(&e, 4, 1, false);
     nt_tracker_event(tr, &e, true);
     cr_assert_eq(nt_tracker_ahead(tr, "A004"), 1);
     cr_assert_eq(nt_tracker_ahead(tr, "A002"), 2, "the walk-ins behind it moved back");
     cr_assert_eq(nt_tracker_ahead(tr, "A003"), 3);
-    /* A005 checked in from an appointment: its own line, walk-ins do not move */
+    /* A005 checked in from an appointment whose slot has begun: hall-queue
+     * puts it first, and everyone moves back one; the notifier knows no rule */
     e = issued(&t[4], &ev[4], 5, 5, numbers[4], "");
     t[4].appointment_code = "H7K2QX";
     ev[4].ahead = 0;
+    e.n_line_changes = 0;
+    line_change(&e, 5, 0, false);
     nt_tracker_event(tr, &e, true);
     cr_assert_eq(nt_tracker_ahead(tr, "A005"), 0);
-    cr_assert_eq(nt_tracker_ahead(tr, "A003"), 3);
+    cr_assert_eq(nt_tracker_ahead(tr, "A003"), 4);
     cr_assert_eq(nt_tracker_waiting(tr), 5);
     cr_assert_eq(s.n, 0, "near_ahead 0 tells no one");
     nt_tracker_destroy(&tr);
