@@ -127,8 +127,10 @@ static int run(int nsub, int ncalls, results_t *r)
 {
     char extra[200];
     http_port = hb_free_port();
-    snprintf(extra, sizeof extra, "display:\n  http: \"127.0.0.1:%d\"\n  max_clients: 100000\n",
-             http_port);
+    snprintf(
+        extra, sizeof extra,
+        "display:\n  http: \"127.0.0.1:%d\"\n  max_clients: 100000\n  max_per_client: 100000\n",
+        http_port);
     hb_fixture_opts_t opts = {.extra_yaml = extra,
                               .services_windows_yaml =
                                   "services:\n  - {prefix: A, name: General}\n"

@@ -10,6 +10,7 @@ const cyaml_schema_field_t hb_cfg_display_fields[] = {
     TEXT("resync_ttl_ms", OPTIONAL, raw_display_t, resync_ttl_ms),
     TEXT("snapshot_timeout_ms", OPTIONAL, raw_display_t, snapshot_timeout_ms),
     TEXT("max_clients", OPTIONAL, raw_display_t, max_clients),
+    TEXT("max_per_client", OPTIONAL, raw_display_t, max_per_client),
     TEXT("voice_dir", OPTIONAL, raw_display_t, voice_dir),
     TEXT("espeak", OPTIONAL, raw_display_t, espeak),
     CYAML_FIELD_END,
@@ -21,6 +22,7 @@ static const hb_cfg_number_row_t display_numbers[] = {
     NUMBER("snapshot_timeout_ms", raw_display_t, hb_display_conf_t, snapshot_timeout_ms, 50, 60000,
            1000),
     NUMBER("max_clients", raw_display_t, hb_display_conf_t, max_clients, 1, 1000000, 10000),
+    NUMBER("max_per_client", raw_display_t, hb_display_conf_t, max_per_client, 1, 1000000, 32),
 };
 
 /* "HOST:PORT" with a port in 1..65535; HOST may be an IPv4 address,

@@ -11,6 +11,7 @@ typedef struct {
     char *resync_ttl_ms;
     char *snapshot_timeout_ms;
     char *max_clients;
+    char *max_per_client;
     char *voice_dir;
     char *espeak;
 } raw_display_t;

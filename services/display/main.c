@@ -5,7 +5,7 @@
  * hall-queue for a snapshot when the display starts, after a gap and after
  * a silence longer than the TTL (sync.h decides, view.h keeps the state).
  * After each turn that changed the view, its JSON is made once and handed
- * to every browser (http.h), with the announcements of the calls. Nothing
+ * to every browser (web.h), with the announcements of the calls. Nothing
  * is durable: a restarted display is right again after one snapshot. */
 #include <getopt.h>
 #include <stdio.h>
@@ -22,7 +22,7 @@
 #include "hallbus/log.h"
 #include "hallbus/signals.h"
 #include "hallbus/zsock_uv.h"
-#include "http.h"
+#include "web.h"
 #include "sync.h"
 #include "view_json.h"
 #include "voice.h"
@@ -42,7 +42,7 @@ typedef struct {
     hb_zsock_t *dealer;
     dv_view_t *view;
     dv_sync_t sync;
-    dv_http_t *http;
+    dv_web_t *http;
     dv_voice_t *voice; /* NULL unless display.voice_dir is set */
     uv_timer_t tick, ping, stats;
     hb_signals_t signals;
@@ -71,7 +71,7 @@ static void publish(display_t *d)
         char *text = json_dumps(j, JSON_COMPACT);
         json_decref(j);
         if (text) {
-            dv_http_publish_view(d->http, text, strlen(text));
+            dv_web_publish_view(d->http, text, strlen(text));
             free(text);
         }
         d->published_version = d->view->version;
@@ -82,7 +82,7 @@ static void publish(display_t *d)
     const dv_announce_t *a = dv_view_take_pending(d->view, &n);
     for (size_t i = 0; i < n; i++) {
         hb_info("announce #%llu: %s / %s", (unsigned long long)a[i].seq, a[i].zh, a[i].en);
-        dv_http_publish_announce(d->http, &a[i]);
+        dv_web_publish_announce(d->http, &a[i]);
         if (d->voice)
             dv_voice_add(d->voice, &a[i]);
     }
@@ -223,7 +223,7 @@ static void on_ping(uv_timer_t *t)
 {
     display_t *d = t->data;
     if (d->http)
-        dv_http_ping(d->http);
+        dv_web_ping(d->http);
 }
 
 /* /api/stats; json_pack gives NULL rather than a wrong object if this and
@@ -251,7 +251,7 @@ static void on_stats(uv_timer_t *t)
     hb_info("seq %llu; applied %lu event(s), %lu snapshot(s), %lu gap(s), %lu silence(s), %lu "
             "malformed; %u browser stream(s)",
             (unsigned long long)d->view->seq, c->applied, c->snapshots, c->gaps, c->silences,
-            d->malformed, d->http ? dv_http_streams(d->http) : 0);
+            d->malformed, d->http ? dv_web_streams(d->http) : 0);
 }
 
 /* h2o keeps a handle of its own open until it is destroyed, which it does
@@ -273,7 +273,7 @@ static void on_stop(void *arg)
     uv_close((uv_handle_t *)&d->stats, NULL);
     hb_signals_close(&d->signals);
     dv_voice_close(&d->voice);
-    dv_http_shutdown(d->http, on_http_done, d);
+    dv_web_shutdown(d->http, on_http_done, d);
 }
 
 static const char USAGE[] =
@@ -313,8 +313,8 @@ int main(int argc, char **argv)
     dv_sync_init(&d.sync, d.view, d.config->display.resync_ttl_ms);
 
     d.loop = uv_default_loop();
-    d.http = dv_http_new(d.loop, d.http_addr, d.config->display.max_clients, stats_json, &d, err,
-                         sizeof err);
+    d.http = dv_web_new(d.loop, d.http_addr, d.config->display.max_clients,
+                        d.config->display.max_per_client, stats_json, &d, err, sizeof err);
     d.ctx = zmq_ctx_new();
     void *sub = d.http ? open_socket(&d, ZMQ_SUB, d.config->endpoints.bus_sub, SUB_HWM) : NULL;
     if (sub) {
@@ -323,17 +323,17 @@ int main(int argc, char **argv)
         zmq_setsockopt(sub, ZMQ_SUBSCRIBE, prefix, strlen(prefix));
         d.sub = hb_zsock_new(d.loop, sub, on_event, on_turn, &d);
     }
-    if (!d.http || !dv_http_listening(d.http) || !d.sub) {
-        if (d.http && !dv_http_listening(d.http))
+    if (!d.http || !dv_web_listening(d.http) || !d.sub) {
+        if (d.http && !dv_web_listening(d.http))
             hb_error("%s", err);
         if (sub && !d.sub)
             zmq_close(sub);
         d.stopping = true;
         hb_zsock_close(&d.sub);
         if (d.http) {
-            dv_http_shutdown(d.http, on_http_done, &d);
+            dv_web_shutdown(d.http, on_http_done, &d);
             uv_run(d.loop, UV_RUN_DEFAULT);
-            dv_http_destroy(&d.http);
+            dv_web_destroy(&d.http);
         }
         uv_run(d.loop, UV_RUN_DEFAULT);
         zmq_ctx_term(d.ctx);
@@ -367,7 +367,7 @@ int main(int argc, char **argv)
             d.config->endpoints.command, d.config->display.resync_ttl_ms);
 
     uv_run(d.loop, UV_RUN_DEFAULT); /* until on_http_done stops it */
-    dv_http_destroy(&d.http);
+    dv_web_destroy(&d.http);
     uv_run(d.loop, UV_RUN_DEFAULT); /* the handles closed last */
 
     zmq_ctx_term(d.ctx);

@@ -42,6 +42,7 @@ Test(display_config, every_setting_has_a_default)
     cr_assert_eq(c->display.resync_ttl_ms, 3000, "3 × queue.heartbeat_ms");
     cr_assert_eq(c->display.snapshot_timeout_ms, 1000);
     cr_assert_eq(c->display.max_clients, 10000);
+    cr_assert_eq(c->display.max_per_client, 32);
     cr_assert_null(c->display.voice_dir, "no audio files unless asked");
     cr_assert_str_eq(c->display.espeak, "espeak-ng");
     hb_config_destroy(&c);
@@ -52,7 +53,7 @@ Test(display_config, settings_are_read)
     char err[HB_CONFIG_ERR_MAX];
     hb_config_t *c = load("display:\n  http: \"0.0.0.0:9090\"\n  language: en\n"
                           "  recent_calls: 10\n  resync_ttl_ms: 2500\n"
-                          "  snapshot_timeout_ms: 200\n  max_clients: 50\n"
+                          "  snapshot_timeout_ms: 200\n  max_clients: 50\n  max_per_client: 4\n"
                           "  voice_dir: var/voice\n  espeak: /opt/espeak/bin/espeak-ng\n",
                           err);
     cr_assert_not_null(c, "%s", err);
@@ -62,6 +63,7 @@ Test(display_config, settings_are_read)
     cr_assert_eq(c->display.resync_ttl_ms, 2500);
     cr_assert_eq(c->display.snapshot_timeout_ms, 200);
     cr_assert_eq(c->display.max_clients, 50);
+    cr_assert_eq(c->display.max_per_client, 4);
     cr_assert_str_eq(c->display.voice_dir, "var/voice");
     cr_assert_str_eq(c->display.espeak, "/opt/espeak/bin/espeak-ng");
     hb_config_destroy(&c);

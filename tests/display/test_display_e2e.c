@@ -429,12 +429,12 @@ Test(display_e2e, a_browser_gets_the_whole_view_then_each_change_and_the_announc
     snprintf(url, sizeof url, "%s/window/1", base);
     char *page = http_get(url, &status);
     cr_assert_eq(status, 200);
-    cr_assert_not_null(strstr(page, "HallBoard.window"));
+    cr_assert_not_null(strstr(page, "class=\"window-screen"));
     free(page);
     snprintf(url, sizeof url, "%s/", base);
     page = http_get(url, &status);
     cr_assert_eq(status, 200);
-    cr_assert_not_null(strstr(page, "HallBoard.board"));
+    cr_assert_not_null(strstr(page, "class=\"board"));
     free(page);
     stop();
 }

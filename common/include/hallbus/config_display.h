@@ -20,6 +20,7 @@ typedef struct {
     uint32_t snapshot_timeout_ms; /* a snapshot request unanswered this long is sent again;
                                      default 1000 */
     uint32_t max_clients;         /* live HTTP streams at once; default 10000 */
+    uint32_t max_per_client;      /* open HTTP connections from one address; default 32 */
     char *voice_dir; /* announcements rendered to WAV files here with espeak-ng; NULL: none */
     char *espeak;    /* the espeak-ng program; default "espeak-ng" (on PATH) */
 } hb_display_conf_t;

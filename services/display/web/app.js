@@ -196,4 +196,14 @@
       tickClock(); setInterval(tickClock, 1000); connect(renderWindow);
     }
   };
+
+  /* The page says what it is by its body's class: no inline script, which
+     the server's Content-Security-Policy (default-src 'self') refuses. */
+  function start() {
+    var cl = document.body.classList;
+    if (cl.contains('board')) window.HallBoard.board();
+    else if (cl.contains('window-screen')) window.HallBoard.window();
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
 })();

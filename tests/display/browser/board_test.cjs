@@ -121,6 +121,12 @@ display:
     const page = await browser.newPage();
     const errors = [];
     page.on('pageerror', (e) => errors.push(String(e)));
+    // the server's Content-Security-Policy (default-src 'self') refuses
+    // inline script and style: the pages must work without them
+    const cspViolations = (pg) => pg.on('console', (m) => {
+      if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) errors.push(m.text());
+    });
+    cspViolations(page);
     await page.goto(base + '/', { waitUntil: 'domcontentloaded' });
     await page.waitForFunction(() => !document.body.classList.contains('stale') &&
                                document.querySelectorAll('#windows .win').length === 8, null,
@@ -147,6 +153,8 @@ display:
 
     // a window screen
     const wpage = await browser.newPage();
+    wpage.on('pageerror', (e) => errors.push(String(e)));
+    cspViolations(wpage);
     await wpage.goto(base + '/window/7', { waitUntil: 'domcontentloaded' });
     await wpage.waitForFunction((n) => document.getElementById('serving').textContent === n &&
                                 !document.body.classList.contains('stale'), number, { timeout: 5000 });
