@@ -197,6 +197,7 @@ int hall_book(hall_t *self, const char *service, const char *date, const char *s
 
 static int find_booked(hall_t *self, const char *code, Hallbus__Appointment **out, hall_err_t *err)
 {
+    *out = NULL; /* set on every path: gcc -O3 cannot tell OK from a refusal */
     Hallbus__Appointment *a = code ? hall_store_load_appointment(self->store, code) : NULL;
     if (!a)
         return hall_refuse(err, HALLBUS__STATUS_CODE__NOT_FOUND, "there is no appointment %.12s",

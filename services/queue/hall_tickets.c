@@ -50,6 +50,7 @@ static int find_window(hall_t *self, uint32_t number, window_t **out, hall_err_t
 static int current_ticket(hall_t *self, uint32_t number, unsigned allowed, const char *action,
                           window_t **wout, ticket_t **tout, hall_err_t *err)
 {
+    *tout = NULL; /* set on every path: gcc -O3 cannot tell OK from a refusal */
     int rc = find_window(self, number, wout, err);
     if (rc != OK)
         return rc;
