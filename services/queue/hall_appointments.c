@@ -111,7 +111,7 @@ static void save(hall_t *self, const Hallbus__Appointment *a)
 {
     hall_events_begin(self);
     if (hall_store_save_appointment(self->store, a) != 0)
-        hall_store_failed("an appointment");
+        hall_store_failed(self, "an appointment");
 }
 
 int hall_book(hall_t *self, const char *service, const char *date, const char *slot,
@@ -187,7 +187,7 @@ int hall_book(hall_t *self, const char *service, const char *date, const char *s
         hall_new_contact_ref(a->contact_ref);
         hall_events_begin(self);
         if (hall_store_save_contact(self->store, a->contact_ref, 0, contact) != 0)
-            hall_store_failed("a contact");
+            hall_store_failed(self, "a contact");
     }
     save(self, a);
     emit_appointment(self, HALLBUS__ENVELOPE__EVENT_APPOINTMENT_BOOKED, a, NULL, now);
