@@ -373,6 +373,18 @@ hall_t *hall_new(const hb_config_t *config, hall_store_t *store, int64_t now_us,
         hall_destroy(&self);
         return NULL;
     }
+    /* the journal must reach the last sequence the store recorded: if it
+     * does not, events are missing and numbering would repeat */
+    char last_seq[24];
+    if (hall_store_get_meta(store, "last_seq", last_seq, sizeof last_seq) == 0 &&
+        strtoull(last_seq, NULL, 10) != self->seq) {
+        snprintf(err, errlen,
+                 "the store recorded event #%s last but its journal ends at #%llu: the journal "
+                 "is damaged; restore the store from a backup",
+                 last_seq, (unsigned long long)self->seq);
+        hall_destroy(&self);
+        return NULL;
+    }
     self->recorded_seq = self->seq;
     restore_recent_calls(self);
     hall_rollover(self, now_us);
