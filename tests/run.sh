@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 deploy/install-deps.sh
 
 jobs=$(nproc)
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHALLBUS_WERROR=ON >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DHALLBUS_WERROR=ON >/dev/null
 cmake --build build -j"$jobs"
 CC=clang cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DHALLBUS_SANITIZE=ON -DHALLBUS_FUZZ=ON -DHALLBUS_WERROR=ON >/dev/null
 cmake --build build-asan -j"$jobs"

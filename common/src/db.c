@@ -24,8 +24,43 @@ static void make_parent_dir(const char *path)
     }
 }
 
+/* A file that exists but is empty is not a new store: it is what is left of
+ * one (a failed copy, a truncation), and starting afresh on it would reuse
+ * numbers already given out. Only a missing file is new. */
+static int refuse_empty(const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0) {
+        snprintf(err, errlen,
+                 "%s: the file is empty (0 bytes), not a store; a new store is made only where "
+                 "there is no file: move it away or restore it from a backup",
+                 path);
+        return -1;
+    }
+    return 0;
+}
+
+int hb_db_check(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: damaged or not a store: %s", path, sqlite3_errmsg(db));
+        return -1;
+    }
+    int rc = sqlite3_step(st);
+    const char *first = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+    int ok = first && strcmp(first, "ok") == 0;
+    if (!ok)
+        snprintf(err, errlen, "%s: the store is damaged (%s); restore it from a backup", path,
+                 first ? first : sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return ok ? 0 : -1;
+}
+
 sqlite3 *hb_db_open(const char *path, char *err, size_t errlen)
 {
+    if (refuse_empty(path, err, errlen) != 0)
+        return NULL;
     make_parent_dir(path);
     sqlite3 *db = NULL;
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
@@ -43,6 +78,10 @@ sqlite3 *hb_db_open(const char *path, char *err, size_t errlen)
                      NULL, NULL, &msg) != SQLITE_OK) {
         snprintf(err, errlen, "%s: %s", path, msg ? msg : "pragma failed");
         sqlite3_free(msg);
+        sqlite3_close(db);
+        return NULL;
+    }
+    if (hb_db_check(db, path, err, errlen) != 0) {
         sqlite3_close(db);
         return NULL;
     }

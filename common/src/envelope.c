@@ -1,5 +1,7 @@
 #include "hallbus/envelope.h"
 
+#include "hallbus/pb_check.h"
+
 #include <stdio.h>
 
 int hb_envelope_decode(const void *data, size_t len, Hallbus__Envelope **out, const char **why)
@@ -43,6 +45,15 @@ int hb_request_decode(const void *data, size_t len, Hallbus__Request **out, cons
         return HB_DECODE_MALFORMED;
     }
     *out = req;
+    /* protobuf-c accepts any bytes in a string; standard readers of what
+     * the hall stores and publishes do not */
+    static __thread char invalid[HB_DECODE_WHY_MAX];
+    if (hb_pb_check_strings(data, len, &hallbus__request__descriptor, invalid, sizeof invalid) !=
+        0) {
+        if (why)
+            *why = invalid;
+        return HB_DECODE_INVALID;
+    }
     return HB_DECODE_OK;
 }
 

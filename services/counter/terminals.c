@@ -87,6 +87,12 @@ static void handle(counter_t *c, const uint8_t *identity, size_t identity_len, c
     Hallbus__Request *req = NULL;
     const char *why = NULL;
     int drc = hb_request_decode(data, len, &req, &why);
+    if (drc == HB_DECODE_INVALID) {
+        terminals_refuse(c, identity, identity_len, req->request_id,
+                         HALLBUS__STATUS_CODE__INVALID_ARGUMENT, why);
+        hallbus__request__free_unpacked(req, NULL);
+        return;
+    }
     if (drc != HB_DECODE_OK) {
         if (worth_logging(++c->stats.malformed))
             hb_warn("refused %lu malformed request(s) from terminals; latest: %s (%zu bytes)",

@@ -272,7 +272,7 @@ void queue_handle(hall_t *hall, const void *data, size_t len, int64_t now,
     Hallbus__Request *req = NULL;
     const char *why = NULL;
     int drc = hb_request_decode(data, len, &req, &why);
-    if (drc != HB_DECODE_OK) {
+    if (drc != HB_DECODE_OK && drc != HB_DECODE_INVALID) {
         counters->malformed++;
         /* log once per kind of trouble, not once per frame: a flood must
          * not fill the disk */
@@ -291,7 +291,9 @@ void queue_handle(hall_t *hall, const void *data, size_t len, int64_t now,
 
     outcome_t o = {0};
     int code;
-    if (req->hall_id && *req->hall_id && strcmp(req->hall_id, hall->config->hall.id) != 0)
+    if (drc == HB_DECODE_INVALID) /* a string a standard reader would refuse */
+        code = hall_refuse(&o.err, HALLBUS__STATUS_CODE__INVALID_ARGUMENT, "%s", why);
+    else if (req->hall_id && *req->hall_id && strcmp(req->hall_id, hall->config->hall.id) != 0)
         code = hall_refuse(&o.err, HALLBUS__STATUS_CODE__WRONG_HALL, "this is hall %s, not %.32s",
                            hall->config->hall.id, req->hall_id);
     else if ((code = check_staff(hall, req, &o.err)) == HALLBUS__STATUS_CODE__OK)

@@ -16,12 +16,24 @@
 #define CLOCK_STEP_TOLERANCE_US (15 * 60 * (int64_t)1000000)
 #define CLOCK_STEP_LOG_US (2 * (int64_t)1000000)
 
-void hall_store_failed(const char *what)
+void hall_store_failed(hall_t *self, const char *what)
 {
-    hb_error("FATAL: the store could not record %s; stopping so that a restart reloads the last "
-             "committed state",
-             what);
-    abort();
+    self->writes++;
+    if (self->store_failed)
+        return; /* the first failure says why; the rest of the batch follows it */
+    self->store_failed = true;
+    self->store_full = hall_store_full(self->store);
+    snprintf(self->store_error, sizeof self->store_error, "%s", hall_store_errmsg(self->store));
+    hb_error("the store could not record %s: %s; the batch is rolled back and refused", what,
+             self->store_error);
+    /* SQLite may have rolled the transaction back itself: what the rest of
+     * the batch writes must go into one that is never committed, not
+     * straight to disk */
+    if (self->in_transaction) {
+        hall_store_rollback(self->store);
+        if (hall_store_begin(self->store) != 0)
+            self->in_transaction = false;
+    }
 }
 
 int hall_refuse(hall_err_t *err, Hallbus__StatusCode code, const char *fmt, ...)
@@ -309,13 +321,40 @@ void hall_service_summary(hall_t *self, const service_t *svc, Hallbus__ServiceSu
 
 /* ── transaction ────────────────────────────────────────────────────────── */
 
-void hall_commit(hall_t *self)
+int hall_commit(hall_t *self)
 {
+    if (self->store_failed)
+        return -1; /* only hall_reload ends a failed batch */
     if (!self->in_transaction)
-        return;
-    if (hall_store_commit(self->store) != 0)
-        hall_store_failed("the commit");
+        return 0;
+    /* the last sequence, beside the journal: a damaged journal is then
+     * seen at start, not taken for an empty one */
+    if (self->seq != self->recorded_seq) {
+        char seq[24];
+        snprintf(seq, sizeof seq, "%llu", (unsigned long long)self->seq);
+        if (hall_store_set_meta(self->store, "last_seq", seq) != 0) {
+            hall_store_failed(self, "the last sequence");
+            return -1;
+        }
+    }
+    if (hall_store_commit(self->store) != 0) {
+        hall_store_failed(self, "the commit");
+        return -1;
+    }
     self->in_transaction = false;
+    self->recorded_seq = self->seq;
+    self->commits++;
+    return 0;
+}
+
+static void reset_window(hall_t *self, window_t *w)
+{
+    w->state = HALLBUS__WINDOW_STATE__CLOSED;
+    w->staff[0] = w->pause_reason[0] = '\0';
+    w->current = NULL;
+    w->since = 0;
+    w->policy = w->conf->policy;
+    hall_window_set_services(self, w, NULL, 0);
 }
 
 outbox_item_t *hall_outbox_take(hall_t *self)
@@ -433,12 +472,10 @@ hall_t *hall_new(const hb_config_t *config, hall_store_t *store, int64_t now_us,
         window_t *w = &self->windows[i];
         w->conf = &config->windows[i];
         w->number = w->conf->number;
-        w->state = HALLBUS__WINDOW_STATE__CLOSED;
-        w->policy = w->conf->policy;
         w->services = hb_xcalloc(config->services_count, sizeof *w->services, "a window");
         w->weights = hb_xcalloc(config->services_count, sizeof *w->weights, "a window");
         w->wrr_current = hb_xcalloc(config->services_count, sizeof *w->wrr_current, "a window");
-        hall_window_set_services(self, w, NULL, 0);
+        reset_window(self, w);
     }
 
     /* A fresh store starts on today's business date; an existing one on the
@@ -466,13 +503,51 @@ hall_t *hall_new(const hb_config_t *config, hall_store_t *store, int64_t now_us,
         hall_destroy(&self);
         return NULL;
     }
+    /* the journal must reach the last sequence the store recorded: if it
+     * does not, events are missing and numbering would repeat */
+    char last_seq[24];
+    if (hall_store_get_meta(store, "last_seq", last_seq, sizeof last_seq) == 0 &&
+        strtoull(last_seq, NULL, 10) != self->seq) {
+        snprintf(err, errlen,
+                 "the store recorded event #%s last but its journal ends at #%llu: the journal "
+                 "is damaged; restore the store from a backup",
+                 last_seq, (unsigned long long)self->seq);
+        hall_destroy(&self);
+        return NULL;
+    }
+    self->recorded_seq = self->seq;
     restore_recent_calls(self);
     self->last_now = now_us;
     hall_rollover(self, now_us);
     /* slots that began while the hall was down move ahead now, on the record */
     hall_lines_tick(self, now_us);
-    hall_commit(self);
+    if (hall_commit(self) != 0) {
+        snprintf(err, errlen, "cannot write to the store: %s", self->store_error);
+        hall_destroy(&self);
+        return NULL;
+    }
     return self;
+}
+
+int hall_reload(hall_t *self)
+{
+    hall_store_rollback(self->store);
+    self->in_transaction = false;
+    self->store_failed = self->store_full = false;
+    hall_outbox_free(hall_outbox_take(self));
+    self->changes_count = 0; /* the failed batch's line changes go with its events */
+    hall_free_tickets(self);
+    for (unsigned i = 0; i < self->windows_count; i++)
+        reset_window(self, &self->windows[i]);
+    if (hall_store_get_meta(self->store, "business_date", self->business_date,
+                            sizeof self->business_date) != 0 ||
+        hall_store_load(self->store, self) != 0)
+        return -1;
+    self->recorded_seq = self->seq;
+    restore_recent_calls(self);
+    hb_info("hall reloaded from its store: business day %s, seq %llu", self->business_date,
+            (unsigned long long)self->seq);
+    return 0;
 }
 
 void hall_destroy(hall_t **pself)
@@ -586,7 +661,7 @@ bool hall_rollover(hall_t *self, int64_t now_us)
         t->finished_at = now_us;
         reset.expired_numbers[reset.n_expired_numbers++] = t->number;
         if (hall_store_save_ticket(self->store, t, previous) != 0)
-            hall_store_failed("an expired ticket");
+            hall_store_failed(self, "an expired ticket");
     }
     reset.expired_count = expired;
     for (unsigned i = 0; i < self->windows_count; i++) {
@@ -597,11 +672,11 @@ bool hall_rollover(hall_t *self, int64_t now_us)
         w->since = now_us;
         hall_window_set_services(self, w, NULL, 0);
         if (hall_store_save_window(self->store, w) != 0)
-            hall_store_failed("a closed window");
+            hall_store_failed(self, "a closed window");
     }
     memcpy(self->business_date, today, sizeof today);
     if (hall_store_set_meta(self->store, "business_date", today) != 0)
-        hall_store_failed("the business date");
+        hall_store_failed(self, "the business date");
 
     /* a day.reset empties every line: its summaries say so, and followers
      * empty their tables of places without being told each ticket */

@@ -5,8 +5,11 @@
  * the resulting events to the journal, all inside the transaction that the
  * caller commits (hall_commit) before anyone is told: the reply and the
  * published events leave only after the commit. If the store fails half-way
- * through an accepted change, memory and disk disagree, so the process stops
- * (fail-stop) and a restart reloads the last committed state. */
+ * through an accepted change (a full disk), memory and disk disagree: the
+ * hall remembers the failure, keeps everything else of the batch in a
+ * transaction that will not be committed, and hall_commit fails; the caller
+ * then refuses what the batch changed and calls hall_reload, which puts
+ * memory back to the last committed state. */
 #ifndef HALLBUS_HALL_H
 #define HALLBUS_HALL_H
 
@@ -124,12 +127,20 @@ typedef struct hall_s {
     unsigned recent_next;
     outbox_item_t *outbox_head, *outbox_tail;
     bool in_transaction;
-    const char *source; /* "hall-queue" */
     /* line changes made since the last event, which carries them */
     Hallbus__LineChange *changes;
     size_t changes_count, changes_cap;
     int64_t lines_now; /* slots that began by then are in the begun part of their line */
     int64_t last_now;  /* the latest clock reading seen, to notice steps */
+    /* the store refused a write of the open transaction: it will be rolled
+     * back, never committed; STORE_ERROR says why, for the refusals */
+    bool store_failed;
+    bool store_full;
+    char store_error[HALL_MSG_MAX];
+    uint64_t writes;       /* writes asked of the store, ever: who wrote in a batch */
+    uint64_t commits;      /* transactions committed, ever: what is durable */
+    uint64_t recorded_seq; /* the last seq written to meta "last_seq" */
+    const char *source;    /* "hall-queue" */
 } hall_t;
 
 /* A refusal: a status code and a sentence a person understands. */
@@ -146,7 +157,12 @@ hall_t *hall_new(const hb_config_t *config, hall_store_t *store, int64_t now_us,
 void hall_destroy(hall_t **self);
 
 /* Commits what the last operations wrote. After it, the outbox may be sent. */
-void hall_commit(hall_t *self);
+int hall_commit(hall_t *self);
+/* After a failed hall_commit: rolls the store back and reloads the hall from
+ * what it committed (tickets, windows, business day, sequence); the events
+ * of the failed transaction are dropped unpublished. 0, or -1 if the store
+ * cannot even be read. */
+int hall_reload(hall_t *self);
 /* Takes the committed events in order; caller frees with hall_outbox_free. */
 outbox_item_t *hall_outbox_take(hall_t *self);
 void hall_outbox_free(outbox_item_t *items);
@@ -278,7 +294,8 @@ int hall_mark_ready(hall_t *self, const char *number, const char *date, int64_t 
 /* Gives W the services CHOSEN (COUNT of them), or its configured ones when
  * CHOSEN is NULL, with their weights; the round robin starts afresh. */
 void hall_window_set_services(hall_t *self, window_t *w, service_t **chosen, unsigned count);
-/* fail-stop: the store could not record an accepted change */
-void hall_store_failed(const char *what) __attribute__((noreturn));
+/* The store could not record WHAT of an accepted change: the open
+ * transaction is doomed (see above), the error is logged once. */
+void hall_store_failed(hall_t *self, const char *what);
 
 #endif

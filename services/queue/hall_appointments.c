@@ -112,7 +112,7 @@ static void save(hall_t *self, const Hallbus__Appointment *a)
 {
     hall_events_begin(self);
     if (hall_store_save_appointment(self->store, a) != 0)
-        hall_store_failed("an appointment");
+        hall_store_failed(self, "an appointment");
 }
 
 int hall_book(hall_t *self, const char *service, const char *date, const char *slot,
@@ -188,7 +188,7 @@ int hall_book(hall_t *self, const char *service, const char *date, const char *s
         hall_new_contact_ref(a->contact_ref);
         hall_events_begin(self);
         if (hall_store_save_contact(self->store, a->contact_ref, 0, contact) != 0)
-            hall_store_failed("a contact");
+            hall_store_failed(self, "a contact");
     }
     save(self, a);
     emit_appointment(self, HALLBUS__ENVELOPE__EVENT_APPOINTMENT_BOOKED, a, NULL, now);
@@ -198,6 +198,7 @@ int hall_book(hall_t *self, const char *service, const char *date, const char *s
 
 static int find_booked(hall_t *self, const char *code, Hallbus__Appointment **out, hall_err_t *err)
 {
+    *out = NULL; /* set on every path: gcc -O3 cannot tell OK from a refusal */
     Hallbus__Appointment *a = code ? hall_store_load_appointment(self->store, code) : NULL;
     if (!a)
         return hall_refuse(err, HALLBUS__STATUS_CODE__NOT_FOUND, "there is no appointment %.12s",

@@ -30,7 +30,7 @@ static void save(hall_t *self, Hallbus__Complaint *c)
 {
     hall_events_begin(self);
     if (hall_store_save_complaint(self->store, c) != 0)
-        hall_store_failed("a complaint");
+        hall_store_failed(self, "a complaint");
 }
 
 int hall_file_complaint(hall_t *self, const hall_complaint_t *in, int64_t now,
@@ -74,7 +74,7 @@ int hall_file_complaint(hall_t *self, const hall_complaint_t *in, int64_t now,
         hall_new_contact_ref(c->contact_ref);
         hall_events_begin(self);
         if (hall_store_save_contact(self->store, c->contact_ref, 0, in->contact) != 0)
-            hall_store_failed("a contact");
+            hall_store_failed(self, "a contact");
     }
     save(self, c);
     emit(self, c, true, now);

@@ -9,10 +9,11 @@
 
 void hall_events_begin(hall_t *self)
 {
+    self->writes++;
     if (self->in_transaction)
         return;
     if (hall_store_begin(self->store) != 0)
-        hall_store_failed("the start of a transaction");
+        hall_store_failed(self, "the start of a transaction");
     self->in_transaction = true;
 }
 
@@ -65,7 +66,7 @@ void hall_emit(hall_t *self, Hallbus__Envelope *env, int64_t now)
     const char *kind = hb_event_kind(env);
     hb_topic(self->config->hall.id, kind, item->topic);
     if (hall_store_append_event(self->store, env->seq, now, kind, item->data, item->len) != 0)
-        hall_store_failed("an event");
+        hall_store_failed(self, "an event");
     if (self->outbox_tail)
         self->outbox_tail->next = item;
     else
@@ -126,12 +127,12 @@ void hall_save_ticket(hall_t *self, const ticket_t *t)
 {
     hall_events_begin(self);
     if (hall_store_save_ticket(self->store, t, self->business_date) != 0)
-        hall_store_failed("a ticket");
+        hall_store_failed(self, "a ticket");
 }
 
 void hall_save_window(hall_t *self, const window_t *w)
 {
     hall_events_begin(self);
     if (hall_store_save_window(self->store, w) != 0)
-        hall_store_failed("a window");
+        hall_store_failed(self, "a window");
 }

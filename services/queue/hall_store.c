@@ -160,6 +160,22 @@ int hall_store_commit(hall_store_t *self)
     return hb_db_step_done(self->st[ST_COMMIT]);
 }
 
+void hall_store_rollback(hall_store_t *self)
+{
+    if (!sqlite3_get_autocommit(self->db))
+        sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+const char *hall_store_errmsg(hall_store_t *self)
+{
+    return sqlite3_errmsg(self->db);
+}
+
+bool hall_store_full(hall_store_t *self)
+{
+    return (sqlite3_extended_errcode(self->db) & 0xff) == SQLITE_FULL;
+}
+
 static void bind_time(sqlite3_stmt *st, int col, int64_t t)
 {
     if (t)

@@ -24,6 +24,12 @@ sqlite3 *hall_store_db(hall_store_t *self);
 
 int hall_store_begin(hall_store_t *self);
 int hall_store_commit(hall_store_t *self);
+/* Rolls back the open transaction, if SQLite still has one open (after a
+ * full disk it may have rolled it back itself). */
+void hall_store_rollback(hall_store_t *self);
+/* The last error, in words; and whether it was a full disk. */
+const char *hall_store_errmsg(hall_store_t *self);
+bool hall_store_full(hall_store_t *self);
 
 int hall_store_save_ticket(hall_store_t *self, const struct ticket_s *t, const char *business_date);
 int hall_store_save_contact(hall_store_t *self, const char *ref, uint64_t ticket_id,

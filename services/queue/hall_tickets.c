@@ -51,6 +51,7 @@ static int find_window(hall_t *self, uint32_t number, window_t **out, hall_err_t
 static int current_ticket(hall_t *self, uint32_t number, unsigned allowed, const char *action,
                           window_t **wout, ticket_t **tout, hall_err_t *err)
 {
+    *tout = NULL; /* set on every path: gcc -O3 cannot tell OK from a refusal */
     int rc = find_window(self, number, wout, err);
     if (rc != OK)
         return rc;
@@ -125,7 +126,7 @@ int hall_take_ticket(hall_t *self, const hall_take_t *in, int64_t now, ticket_t 
         hall_new_contact_ref(ref);
         hall_events_begin(self);
         if (hall_store_save_contact(self->store, ref, self->next_ticket_id, in->contact) != 0)
-            hall_store_failed("a contact");
+            hall_store_failed(self, "a contact");
     }
     ticket_t *t =
         hall_issue_ticket(self, svc, in->priority, in->green_reason,
@@ -650,7 +651,7 @@ int hall_mark_ready(hall_t *self, const char *number, const char *date, int64_t 
     if (rc == OK) {
         hall_events_begin(self);
         if (hall_store_set_ready(self->store, t->id, now) != 0)
-            hall_store_failed("a ready matter");
+            hall_store_failed(self, "a ready matter");
         Hallbus__TicketReady ev = HALLBUS__TICKET_READY__INIT;
         Hallbus__Ticket view;
         hall_ticket_view(self, t, &view);

@@ -30,6 +30,8 @@ typedef struct {
     zmq_msg_t identity;
     uint8_t *reply;
     size_t len;
+    bool wrote;            /* the command asked the store to write */
+    uint64_t commits_seen; /* the hall's commits once it was handled */
 } pending_reply_t;
 
 typedef struct {
@@ -49,6 +51,7 @@ typedef struct {
     queue_counters_t counters;
     unsigned long bad_frames;
     unsigned long published;
+    unsigned long unstored; /* commands refused because the store failed */
 } queue_t;
 
 static void publish_outbox(queue_t *q)
@@ -66,13 +69,62 @@ static void publish_outbox(queue_t *q)
     hall_outbox_free(items);
 }
 
-static void queue_reply(queue_t *q, zmq_msg_t *identity, uint8_t *reply, size_t len)
+static void queue_reply(queue_t *q, zmq_msg_t *identity, uint8_t *reply, size_t len, bool wrote)
 {
     pending_reply_t *p = &q->pending[q->npending++];
     zmq_msg_init(&p->identity);
     zmq_msg_copy(&p->identity, identity);
     p->reply = reply;
     p->len = len;
+    p->wrote = wrote;
+    p->commits_seen = q->hall->commits;
+}
+
+/* Replaces a pending reply with a refusal that answers the same request. */
+static void refuse_pending(queue_t *q, pending_reply_t *p, const char *msg)
+{
+    Hallbus__Reply *was = hallbus__reply__unpack(NULL, p->len, p->reply);
+    Hallbus__Reply reply = HALLBUS__REPLY__INIT;
+    reply.request_id = was ? was->request_id : 0;
+    reply.code = HALLBUS__STATUS_CODE__INTERNAL;
+    reply.message = (char *)msg;
+    reply.seq = q->hall->seq;
+    hallbus__reply__free_unpacked(was, NULL);
+    free(p->reply);
+    p->len = hallbus__reply__get_packed_size(&reply);
+    p->reply = malloc(p->len ? p->len : 1);
+    hallbus__reply__pack(&reply, p->reply);
+}
+
+/* The batch's transaction could not be committed (a full disk, most often):
+ * what it changed is not stored, so it is not acknowledged and its events
+ * are not published; answers given after the first lost change may describe
+ * it, so they are withdrawn too. The hall goes back to what the store holds,
+ * and the next batch tries the disk again. */
+static void refuse_unstored(queue_t *q)
+{
+    hall_t *h = q->hall;
+    char lost[HALL_MSG_MAX + 96], withdrawn[HALL_MSG_MAX + 96];
+    const char *what = h->store_full ? "is full" : "failed";
+    snprintf(lost, sizeof lost, "the hall's store %s: %s; this was not done, try again later", what,
+             h->store_error);
+    snprintf(withdrawn, sizeof withdrawn,
+             "the hall's store %s: %s; this answer was withdrawn, ask again", what, h->store_error);
+    bool after_lost = false;
+    for (int i = 0; i < q->npending; i++) {
+        pending_reply_t *p = &q->pending[i];
+        /* durable if a commit succeeded after it, mid-batch */
+        bool is_lost = p->wrote && p->commits_seen == h->commits;
+        if (is_lost)
+            q->unstored++;
+        if (is_lost || after_lost)
+            refuse_pending(q, p, is_lost ? lost : withdrawn);
+        after_lost |= is_lost;
+    }
+    if (hall_reload(h) != 0) {
+        hb_error("cannot reload the hall from its store after a failed commit; stopping");
+        exit(1);
+    }
 }
 
 static void on_command(hb_zsock_t *zs, zmq_msg_t *frames, int n, bool overflow, void *arg)
@@ -80,6 +132,7 @@ static void on_command(hb_zsock_t *zs, zmq_msg_t *frames, int n, bool overflow, 
     queue_t *q = arg;
     uint8_t *reply;
     size_t len;
+    uint64_t writes = q->hall->writes;
     /* [identity][empty][request] as a REQ socket frames it */
     if (n != 3 || overflow || zmq_msg_size(&frames[1]) != 0) {
         if (q->bad_frames++ == 0 || q->bad_frames % 10000 == 0)
@@ -94,7 +147,7 @@ static void on_command(hb_zsock_t *zs, zmq_msg_t *frames, int n, bool overflow, 
         queue_handle(q->hall, zmq_msg_data(&frames[2]), zmq_msg_size(&frames[2]), hb_now_us(),
                      &q->counters, &reply, &len);
     }
-    queue_reply(q, &frames[0], reply, len);
+    queue_reply(q, &frames[0], reply, len, q->hall->writes != writes);
 }
 
 /* The batch is applied: make it durable, then tell the bus (boards and
@@ -102,7 +155,8 @@ static void on_command(hb_zsock_t *zs, zmq_msg_t *frames, int n, bool overflow, 
 static void on_batch_end(hb_zsock_t *zs, void *arg)
 {
     queue_t *q = arg;
-    hall_commit(q->hall);
+    if (hall_commit(q->hall) != 0)
+        refuse_unstored(q);
     publish_outbox(q);
     void *sock = hb_zsock_socket(q->router);
     for (int i = 0; i < q->npending; i++) {
@@ -150,19 +204,22 @@ static void on_tick(uv_timer_t *t)
     bool changed = hall_rollover(q->hall, now);
     changed |= hall_lapse_appointments(q->hall, now) > 0;
     changed |= hall_lines_tick(q->hall, now) > 0;
-    if (changed) {
-        hall_commit(q->hall);
-        publish_outbox(q);
+    if (!changed)
+        return;
+    if (hall_commit(q->hall) != 0 && hall_reload(q->hall) != 0) {
+        hb_error("cannot reload the hall from its store after a failed commit; stopping");
+        exit(1);
     }
+    publish_outbox(q); /* nothing when the commit failed: the next tick tries again */
 }
 
 static void on_stats(uv_timer_t *t)
 {
     queue_t *q = t->data;
-    hb_info("handled %lu command(s), refused %lu, malformed %lu, unknown %lu, badly framed %lu; "
-            "published %lu event(s); seq %llu",
+    hb_info("handled %lu command(s), refused %lu, malformed %lu, unknown %lu, badly framed %lu, "
+            "not stored %lu; published %lu event(s); seq %llu",
             q->counters.handled, q->counters.refused, q->counters.malformed, q->counters.unknown,
-            q->bad_frames, q->published, (unsigned long long)q->hall->seq);
+            q->bad_frames, q->unstored, q->published, (unsigned long long)q->hall->seq);
 }
 
 static void on_stop(void *arg)

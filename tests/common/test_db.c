@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <uv.h>
@@ -87,4 +88,68 @@ Test(db, a_second_lock_on_a_store_is_refused_naming_the_holder)
     cr_assert_eq(again, -1);
     cr_assert(strstr(err, "in use by another process"), "%s", err);
     close(fd);
+}
+
+/* ── a store is checked when it is opened ── */
+
+static void write_file(const char *p, const void *data, size_t len, long offset)
+{
+    FILE *f = fopen(p, offset < 0 ? "wb" : "r+b");
+    cr_assert_not_null(f);
+    if (offset >= 0)
+        fseek(f, offset, SEEK_SET);
+    cr_assert_eq(fwrite(data, 1, len, f), len);
+    fclose(f);
+}
+
+Test(db, an_empty_file_is_refused_not_taken_for_a_new_store)
+{
+    write_file(path, "", 0, -1);
+    char err[512] = "";
+    cr_assert_null(hb_db_open(path, err, sizeof err));
+    cr_assert(strstr(err, path), "names the file: %s", err);
+    cr_assert(strstr(err, "empty"), "%s", err);
+    cr_assert_eq(file_size(path), 0, "and leaves it as it was");
+}
+
+Test(db, a_file_that_is_not_a_store_is_refused)
+{
+    static const char text[] = "hall:\n  id: t1\n this is a YAML file, not a store\n";
+    write_file(path, text, sizeof text - 1, -1);
+    char err[512] = "";
+    cr_assert_null(hb_db_open(path, err, sizeof err));
+    cr_assert(strstr(err, path), "names the file: %s", err);
+}
+
+Test(db, a_store_with_a_damaged_middle_page_is_refused)
+{
+    char err[512] = "";
+    sqlite3 *db = hb_db_open(path, err, sizeof err);
+    cr_assert_not_null(db, "%s", err);
+    cr_assert_eq(hb_db_exec(db, "CREATE TABLE events(seq INTEGER PRIMARY KEY, b BLOB);"
+                                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+                                " WHERE i < 2000) INSERT INTO events SELECT i, randomblob(100)"
+                                " FROM n;"),
+                 0);
+    sqlite3_close(db); /* the last connection checkpoints the WAL into the file */
+    long size = file_size(path);
+    cr_assert_gt(size, 40 * 4096L);
+    static char junk[4096];
+    memset(junk, 0x5a, sizeof junk);
+    write_file(path, junk, sizeof junk, (size / 4096 / 2) * 4096);
+
+    cr_assert_null(hb_db_open(path, err, sizeof err), "a damaged store is not opened");
+    cr_assert(strstr(err, path), "names the file: %s", err);
+    cr_assert(strstr(err, "damaged"), "%s", err);
+}
+
+Test(db, a_missing_file_is_a_new_store)
+{
+    char err[512] = "";
+    sqlite3 *db = hb_db_open(path, err, sizeof err);
+    cr_assert_not_null(db, "%s", err);
+    sqlite3_close(db);
+    db = hb_db_open(path, err, sizeof err);
+    cr_assert_not_null(db, "and opens again: %s", err);
+    sqlite3_close(db);
 }

@@ -1,10 +1,12 @@
 /* libFuzzer: the envelope and request decoders take any bytes without
- * crashing, and whatever they accept names a kind and re-encodes. */
+ * crashing, and whatever they accept names a kind and re-encodes; the string
+ * check walks any bytes as any message type without crashing. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "hallbus/envelope.h"
+#include "hallbus/pb_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -18,9 +20,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         hallbus__envelope__free_unpacked(env, NULL);
     }
     Hallbus__Request *req = NULL;
-    if (hb_request_decode(data, size, &req, NULL) == HB_DECODE_OK) {
+    const char *why = NULL;
+    int rc = hb_request_decode(data, size, &req, &why);
+    if (rc == HB_DECODE_OK)
         (void)hb_command_name(req);
+    if (rc == HB_DECODE_INVALID && (!why || !*why))
+        abort(); /* a refusal must name what it refuses */
+    if (req)
         hallbus__request__free_unpacked(req, NULL);
-    }
+    char reason[HB_DECODE_WHY_MAX];
+    (void)hb_pb_check_strings(data, size, &hallbus__envelope__descriptor, reason, sizeof reason);
+    (void)hb_pb_check_strings(data, size, &hallbus__reply__descriptor, reason, sizeof reason);
     return 0;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "hallbus/clock.h"
+#include "hallbus/version.h"
 #include "hallctl.h"
 #include "text.h"
 
@@ -17,13 +18,14 @@
 #define HC_TEXT_MAX 1024
 #define HC_LIST_MAX 32
 
-enum { G_JSON = 200, G_TIMEOUT, G_ACTOR, G_STAFF };
+enum { G_JSON = 200, G_TIMEOUT, G_ACTOR, G_STAFF, G_VERSION };
 
 static const struct option global_opts[] = {
     {"config", required_argument, NULL, 'c'},        {"endpoint", required_argument, NULL, 'e'},
     {"bus", required_argument, NULL, 'b'},           {"json", no_argument, NULL, G_JSON},
     {"timeout", required_argument, NULL, G_TIMEOUT}, {"actor", required_argument, NULL, G_ACTOR},
     {"staff", required_argument, NULL, G_STAFF},     {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, G_VERSION},
 };
 #define N_GLOBAL (sizeof global_opts / sizeof global_opts[0])
 
@@ -111,6 +113,9 @@ int hc_getopt(hc_getopt_t *g, const char **arg)
             continue;
         case 'h':
             hc_print_usage(stdout, ctl->cmd);
+            return fail(g, HC_EXIT_OK);
+        case G_VERSION:
+            printf("hallctl %s\n", HB_VERSION);
             return fail(g, HC_EXIT_OK);
         case ':':
             hc_usage_error(ctl, "%s needs a value", option_name(g, optopt, name, sizeof name));

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "hallctl.h"
+#include "text.h"
 
 static void clock_text(int64_t us, char *out, size_t len)
 {
@@ -275,17 +276,18 @@ static const char *complaint_word(Hallbus__ComplaintState s)
     }
 }
 
+/* complaint texts come from citizens: cleaned before a terminal sees them */
 static void pr_complaint(hallctl_t *ctl, const Hallbus__Reply *reply)
 {
     const Hallbus__Complaint *c = reply->complaint;
-    printf("complaint %llu (%s): ticket %s, window %u, staff %s\n", (unsigned long long)c->id,
-           complaint_word(c->state), c->ticket_number[0] ? c->ticket_number : "-", c->window,
-           c->staff[0] ? c->staff : "-");
-    printf("  said:    %s\n", c->text);
+    tx_line(stdout, "complaint %llu (%s): ticket %s, window %u, staff %s",
+            (unsigned long long)c->id, complaint_word(c->state),
+            c->ticket_number[0] ? c->ticket_number : "-", c->window, c->staff[0] ? c->staff : "-");
+    tx_line(stdout, "  said:    %s", c->text);
     if (c->note[0])
-        printf("  handled: %s (%s)\n", c->note, c->handler);
+        tx_line(stdout, "  handled: %s (%s)", c->note, c->handler);
     if (c->reply[0])
-        printf("  replied: %s (%s)\n", c->reply, c->handler);
+        tx_line(stdout, "  replied: %s (%s)", c->reply, c->handler);
 }
 
 int cmd_complain(hallctl_t *ctl, int argc, char **argv)

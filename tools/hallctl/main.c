@@ -175,6 +175,33 @@ static const command_t *find_command(hallctl_t *ctl, int nwords, char **words, i
     return NULL;
 }
 
+/* --help anywhere after the command words (before a "--") is answered here,
+ * before a command can open a socket: help never contacts anything. */
+static bool asks_for_help(int nwords, char **words)
+{
+    for (int i = 0; i < nwords; i++) {
+        if (strcmp(words[i], "--") == 0)
+            return false;
+        if (strcmp(words[i], "--help") == 0 || strcmp(words[i], "-h") == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The command WORDS name, or NULL (then the usage of every command). */
+static const command_t *command_named(int nwords, char **words)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        const command_t *c = &commands[i];
+        if (!c->group && strcmp(c->name, words[0]) == 0)
+            return c;
+        if (c->group && nwords > 1 && strcmp(c->group, words[0]) == 0 &&
+            strcmp(c->name, words[1]) == 0)
+            return c;
+    }
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     tx_init();
@@ -192,6 +219,10 @@ int main(int argc, char **argv)
         return hc_usage_error(&ctl, "no command given");
     if (strcmp(g.pos[0], "help") == 0) {
         hc_print_usage(stdout, NULL);
+        return HC_EXIT_OK;
+    }
+    if (asks_for_help(g.npos, g.pos)) {
+        hc_print_usage(stdout, command_named(g.npos, g.pos));
         return HC_EXIT_OK;
     }
     int used;

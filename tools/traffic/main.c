@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hallbus/version.h"
 #include "hallbus/clock.h"
 #include "hallbus/config.h"
 #include "hallbus/log.h"
@@ -246,6 +247,7 @@ int main(int argc, char **argv)
                                          {"duration", required_argument, NULL, 'd'},
                                          {"seed", required_argument, NULL, 'S'},
                                          {"help", no_argument, NULL, 'h'},
+                                         {"version", no_argument, NULL, 'V'},
                                          {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
@@ -270,6 +272,9 @@ int main(int argc, char **argv)
             break;
         case 'h':
             usage(stdout);
+            return 0;
+        case 'V':
+            printf("hall-traffic %s\n", HB_VERSION);
             return 0;
         default:
             usage(stderr);

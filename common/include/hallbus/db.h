@@ -8,8 +8,15 @@
 #include <uv.h>
 
 /* Opens (creating the file and its directory) in WAL mode with
- * synchronous=FULL and automatic checkpoints off. NULL with ERR on failure. */
+ * synchronous=FULL and automatic checkpoints off, and checks it
+ * (hb_db_check). Only a missing file makes a new store: an empty (0-byte)
+ * file, a file that is not SQLite, or a damaged store is refused. NULL with
+ * ERR, which names PATH, on failure. */
 sqlite3 *hb_db_open(const char *path, char *err, size_t errlen);
+
+/* PRAGMA quick_check: 0 if the store is sound, else -1 with ERR naming PATH
+ * and the first problem found. */
+int hb_db_check(sqlite3 *db, const char *path, char *err, size_t errlen);
 
 /* Runs SQL (one or more statements). 0, or -1 with the error logged. */
 int hb_db_exec(sqlite3 *db, const char *sql);

@@ -19,10 +19,18 @@
 #define HB_DECODE_OK 0
 #define HB_DECODE_MALFORMED (-2)
 #define HB_DECODE_TOO_LARGE (-3)
+/* A request that decodes but has a string field that is not valid UTF-8 or
+ * holds a NUL byte: answer INVALID_ARGUMENT with WHY, which names the field
+ * ("pause_window.reason: not valid UTF-8"). */
+#define HB_DECODE_INVALID (-4)
+#define HB_DECODE_WHY_MAX 200
 
 /* On HB_DECODE_OK *out is a message the caller owns: free it with
  * hallbus__envelope__free_unpacked(*out, NULL). On any error *out is NULL and
- * WHY (if not NULL) says what was wrong, in words. */
+ * WHY (if not NULL) says what was wrong, in words; except that
+ * hb_request_decode's HB_DECODE_INVALID also leaves the decoded request in
+ * *out (the caller frees it) so that the refusal can carry its request_id.
+ * WHY is valid until the next call on the same thread. */
 int hb_envelope_decode(const void *data, size_t len, Hallbus__Envelope **out, const char **why);
 int hb_request_decode(const void *data, size_t len, Hallbus__Request **out, const char **why);
 
