@@ -7,7 +7,8 @@
  * 1. Durable ticket throughput: take_ticket pipelined through a DEALER into
  *    the real hall-queue (WAL, synchronous=FULL, group commit), beside raw
  *    SQLite inserting the same rows (a ticket row and an event row with a
- *    packed envelope per ticket) with the same pragmas, in transactions of
+ *    packed envelope per ticket) through hall-queue's own store
+ *    (hall_store.h: the same schema, statements and pragmas), in transactions of
  *    1024 rows (the daemon's largest batch) and of the batch size the daemon
  *    actually achieved (commits counted by the sync probe, sync_probe.h).
  * 2. Call latency: call_next paced open-loop at a steady rate, timed from
@@ -43,8 +44,9 @@
 #include "fixture.h"
 #include "hallbus.pb-c.h"
 #include "hallbus/clock.h"
-#include "hallbus/db.h"
 #include "hallbus/envelope.h"
+#include "hall.h"
+#include "hall_store.h"
 #include "sync_probe.h"
 
 #define OK HALLBUS__STATUS_CODE__OK
@@ -431,32 +433,6 @@ typedef struct {
     size_t blob_len;
 } raw_sqlite_t;
 
-/* The tickets and events tables exactly as services/queue/hall_store.c
- * creates them (the unique index included), written with its statements. */
-static const char RAW_SCHEMA[] =
-    "CREATE TABLE IF NOT EXISTS tickets("
-    "  id INTEGER PRIMARY KEY, business_date TEXT NOT NULL, number TEXT NOT NULL,"
-    "  service TEXT NOT NULL, original_service TEXT, daily_number INTEGER NOT NULL,"
-    "  priority INTEGER NOT NULL, green_reason INTEGER NOT NULL, state INTEGER NOT NULL,"
-    "  issued_at INTEGER NOT NULL, first_called_at INTEGER, called_at INTEGER,"
-    "  started_at INTEGER, finished_at INTEGER, window INTEGER, staff TEXT,"
-    "  recalls INTEGER NOT NULL, requeues INTEGER NOT NULL, result INTEGER NOT NULL,"
-    "  reason TEXT, missing_materials TEXT, promised_date TEXT, rating INTEGER NOT NULL,"
-    "  rating_comment TEXT, channel TEXT, contact_ref TEXT, queue_key INTEGER NOT NULL,"
-    "  UNIQUE(business_date, number));"
-    "CREATE TABLE IF NOT EXISTS events(seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL,"
-    "  kind TEXT NOT NULL, envelope BLOB NOT NULL);";
-
-static const char RAW_SAVE_TICKET[] =
-    "INSERT OR REPLACE INTO tickets(id, business_date, number, service, original_service,"
-    " daily_number, priority, green_reason, state, issued_at, first_called_at, called_at,"
-    " started_at, finished_at, window, staff, recalls, requeues, result, reason,"
-    " missing_materials, promised_date, rating, rating_comment, channel, contact_ref,"
-    " queue_key) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,"
-    "?19,?20,?21,?22,?23,?24,?25,?26,?27)";
-static const char RAW_APPEND_EVENT[] =
-    "INSERT INTO events(seq, ts, kind, envelope) VALUES(?1, ?2, ?3, ?4)";
-
 /* A ticket.issued envelope as hall-queue packs it, for the event row's blob. */
 static size_t pack_issued_envelope(uint8_t *buf, size_t cap)
 {
@@ -486,75 +462,57 @@ static size_t pack_issued_envelope(uint8_t *buf, size_t cap)
     return hallbus__envelope__pack(&env, buf);
 }
 
+/* The raw limit: the rows hall-queue writes for a ticket taken (its ticket
+ * row and its journal entry), through hall-queue's own store (hall_store.c:
+ * its schema, its statements, the daemon's pragmas), in batches of BATCH per
+ * transaction -- without the hall's rules, the command socket or the bus. */
 static int raw_sqlite(const char *path, unsigned long rows, unsigned batch, double max_s,
                       raw_sqlite_t *res)
 {
     memset(res, 0, sizeof *res);
     char err[256];
-    sqlite3 *db = hb_db_open(path, err, sizeof err); /* the daemon's pragmas */
-    if (!db) {
+    hall_store_t *store = hall_store_open(path, err, sizeof err);
+    if (!store) {
         fprintf(stderr, "queue_bench: %s\n", err);
-        return -1;
-    }
-    sqlite3_stmt *ticket = NULL, *event = NULL, *begin = NULL, *commit = NULL;
-    if (hb_db_exec(db, RAW_SCHEMA) != 0 || !(ticket = hb_db_prepare(db, RAW_SAVE_TICKET)) ||
-        !(event = hb_db_prepare(db, RAW_APPEND_EVENT)) || !(begin = hb_db_prepare(db, "BEGIN")) ||
-        !(commit = hb_db_prepare(db, "COMMIT"))) {
-        sqlite3_finalize(ticket);
-        sqlite3_finalize(event);
-        sqlite3_finalize(begin);
-        sqlite3_close(db);
         return -1;
     }
     uint8_t blob[512];
     res->blob_len = pack_issued_envelope(blob, sizeof blob);
     const char *date = "2026-01-05";
+    service_t services[SERVICES];
+    memset(services, 0, sizeof services);
+    for (unsigned i = 0; i < SERVICES; i++)
+        services[i].prefix = SERVICE_PREFIXES[i];
+    ticket_t t;
+    memset(&t, 0, sizeof t);
+    t.state = HALLBUS__TICKET_STATE__WAITING;
+    snprintf(t.channel, sizeof t.channel, "kiosk");
     int64_t t0 = hb_mono_us(), deadline = t0 + (int64_t)(max_s * 1e6), commit_us = 0;
     unsigned long id = 0;
     int rc = 0;
     while (id < rows && hb_mono_us() < deadline && rc == 0) {
-        rc |= hb_db_step_done(begin);
+        rc |= hall_store_begin(store);
         for (unsigned j = 0; j < batch && id < rows; j++) {
             id++;
-            char number[32];
-            snprintf(number, sizeof number, "%s%03lu", SERVICE_PREFIXES[id % SERVICES],
-                     id / SERVICES + 1);
-            int64_t now = hb_now_us();
-            sqlite3_bind_int64(ticket, 1, (sqlite3_int64)id);
-            sqlite3_bind_text(ticket, 2, date, -1, SQLITE_STATIC);
-            sqlite3_bind_text(ticket, 3, number, -1, SQLITE_STATIC);
-            sqlite3_bind_text(ticket, 4, SERVICE_PREFIXES[id % SERVICES], -1, SQLITE_STATIC);
-            sqlite3_bind_int(ticket, 6, (int)(id / SERVICES + 1));
-            sqlite3_bind_int(ticket, 7, 0);
-            sqlite3_bind_int(ticket, 8, 0);
-            sqlite3_bind_int(ticket, 9, HALLBUS__TICKET_STATE__WAITING);
-            sqlite3_bind_int64(ticket, 10, now);
-            sqlite3_bind_int(ticket, 17, 0);
-            sqlite3_bind_int(ticket, 18, 0);
-            sqlite3_bind_int(ticket, 19, 0);
-            sqlite3_bind_int(ticket, 23, 0);
-            sqlite3_bind_text(ticket, 25, "kiosk", -1, SQLITE_STATIC);
-            sqlite3_bind_int64(ticket, 27, (sqlite3_int64)id);
-            rc |= hb_db_step_done(ticket); /* also clears the bindings: the rest stay NULL */
-            sqlite3_bind_int64(event, 1, (sqlite3_int64)id);
-            sqlite3_bind_int64(event, 2, now);
-            sqlite3_bind_text(event, 3, "ticket.issued", -1, SQLITE_STATIC);
-            sqlite3_bind_blob(event, 4, blob, (int)res->blob_len, SQLITE_STATIC);
-            rc |= hb_db_step_done(event);
+            t.id = id;
+            t.service = &services[id % SERVICES];
+            t.daily_number = (uint32_t)(id / SERVICES + 1);
+            snprintf(t.number, sizeof t.number, "%s%03u", t.service->prefix, t.daily_number);
+            t.issued_at = hb_now_us();
+            t.queue_key = id;
+            rc |= hall_store_save_ticket(store, &t, date);
+            rc |= hall_store_append_event(store, id, t.issued_at, "ticket.issued", blob,
+                                          res->blob_len);
         }
         int64_t c0 = hb_mono_us();
-        rc |= hb_db_step_done(commit);
+        rc |= hall_store_commit(store);
         commit_us += hb_mono_us() - c0;
         res->commits++;
         res->rows = id;
     }
     res->elapsed_s = (double)(hb_mono_us() - t0) / 1e6;
     res->commit_ms_mean = res->commits ? ms(commit_us) / (double)res->commits : 0;
-    sqlite3_finalize(ticket);
-    sqlite3_finalize(event);
-    sqlite3_finalize(begin);
-    sqlite3_finalize(commit);
-    sqlite3_close(db);
+    hall_store_close(&store);
     char extra[PATH_MAX + 8];
     unlink(path);
     snprintf(extra, sizeof extra, "%s-wal", path);

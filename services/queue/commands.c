@@ -38,7 +38,7 @@ typedef struct {
     ProtobufCBinaryData *envelopes;
     Hallbus__Contact contact;
     bool has_batch, has_contact;
-    uint64_t oldest_seq; /* GONE: the journal's oldest */
+    uint64_t oldest_seq;                    /* GONE: the journal's oldest */
     Hallbus__Appointment *appointment;      /* owned */
     Hallbus__Complaint *complaint;          /* owned */
     Hallbus__AppointmentList *appointments; /* owned */
@@ -311,6 +311,8 @@ void queue_handle(hall_t *hall, const void *data, size_t len, int64_t now,
     if (code == HALLBUS__STATUS_CODE__OK) {
         if (o.ticket) {
             hall_ticket_view(hall, o.ticket, &tview);
+            if (o.ticket->state == HALLBUS__TICKET_STATE__WAITING)
+                tview.place = hall_place(o.ticket); /* as a snapshot would say it */
             reply.result_case = HALLBUS__REPLY__RESULT_TICKET;
             reply.ticket = &tview;
             if (o.with_ahead && o.ticket->state == HALLBUS__TICKET_STATE__WAITING) {
@@ -338,8 +340,9 @@ void queue_handle(hall_t *hall, const void *data, size_t len, int64_t now,
             reply.appointment = o.appointment;
             if (o.checked_in) {
                 hall_ticket_view(hall, o.checked_in, &tview);
+                tview.place = hall_place(o.checked_in);
                 reply.checked_in_ticket = &tview;
-                reply.ahead = hall_ahead(hall, o.checked_in);
+                reply.ahead = tview.place;
             }
         } else if (o.complaint) {
             reply.result_case = HALLBUS__REPLY__RESULT_COMPLAINT;

@@ -145,11 +145,6 @@ void hall_store_close(hall_store_t **pself)
     free(self);
 }
 
-sqlite3 *hall_store_db(hall_store_t *self)
-{
-    return self->db;
-}
-
 int hall_store_begin(hall_store_t *self)
 {
     return hb_db_step_done(self->st[ST_BEGIN]);

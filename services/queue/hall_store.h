@@ -20,7 +20,6 @@ typedef struct hall_store_s hall_store_t;
 /* Opens or creates the store at PATH (":memory:" for tests). */
 hall_store_t *hall_store_open(const char *path, char *err, size_t errlen);
 void hall_store_close(hall_store_t **self);
-sqlite3 *hall_store_db(hall_store_t *self);
 
 int hall_store_begin(hall_store_t *self);
 int hall_store_commit(hall_store_t *self);
