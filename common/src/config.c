@@ -25,12 +25,12 @@
 
 #include <cyaml/cyaml.h>
 
-#include "config_audit.h"
-#include "config_counter.h"
-#include "config_display.h"
-#include "config_hours.h"
+#include "config_audit_schema.h"
+#include "config_counter_schema.h"
+#include "config_display_schema.h"
+#include "config_hours_schema.h"
 #include "config_internal.h"
-#include "config_notifier.h"
+#include "config_notifier_schema.h"
 #include "config_locate.h"
 
 /* ── the file as libcyaml loads it ── */

@@ -1,4 +1,4 @@
-#include "config_audit.h"
+#include "config_audit_schema.h"
 
 #include <stdlib.h>
 #include <string.h>

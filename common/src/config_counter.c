@@ -1,4 +1,4 @@
-#include "config_counter.h"
+#include "config_counter_schema.h"
 
 #include <stdarg.h>
 #include <stdio.h>

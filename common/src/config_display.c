@@ -1,4 +1,4 @@
-#include "config_display.h"
+#include "config_display_schema.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-#include "config_hours.h"
+#include "config_hours_schema.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* The "notifier:" section: channels, rate limits, retries, thresholds and
  * the message templates in Chinese and English. */
-#include "config_notifier.h"
+#include "config_notifier_schema.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -57,60 +57,51 @@ int hb_request_decode(const void *data, size_t len, Hallbus__Request **out, cons
     return HB_DECODE_OK;
 }
 
+/* Topic kinds and the proto's messages, side by side. The kinds are part
+ * of the wire (subscribers filter on them), so they keep their names; the
+ * table says which message each one carries ("ticket.started" carries a
+ * ServiceStarted). */
+static const hb_event_kind_t event_kinds[] = {
+    {HALLBUS__ENVELOPE__EVENT_TICKET_ISSUED, "ticket.issued", "TicketIssued"},
+    {HALLBUS__ENVELOPE__EVENT_TICKET_CALLED, "ticket.called", "TicketCalled"},
+    {HALLBUS__ENVELOPE__EVENT_TICKET_RECALLED, "ticket.recalled", "TicketRecalled"},
+    {HALLBUS__ENVELOPE__EVENT_TICKET_NO_SHOW, "ticket.no_show", "TicketNoShow"},
+    {HALLBUS__ENVELOPE__EVENT_TICKET_REQUEUED, "ticket.requeued", "TicketRequeued"},
+    {HALLBUS__ENVELOPE__EVENT_TICKET_TRANSFERRED, "ticket.transferred", "TicketTransferred"},
+    {HALLBUS__ENVELOPE__EVENT_SERVICE_STARTED, "ticket.started", "ServiceStarted"},
+    {HALLBUS__ENVELOPE__EVENT_SERVICE_FINISHED, "ticket.finished", "ServiceFinished"},
+    {HALLBUS__ENVELOPE__EVENT_TICKET_EVALUATED, "ticket.evaluated", "TicketEvaluated"},
+    {HALLBUS__ENVELOPE__EVENT_WINDOW_OPENED, "window.opened", "WindowOpened"},
+    {HALLBUS__ENVELOPE__EVENT_WINDOW_PAUSED, "window.paused", "WindowPaused"},
+    {HALLBUS__ENVELOPE__EVENT_WINDOW_RESUMED, "window.resumed", "WindowResumed"},
+    {HALLBUS__ENVELOPE__EVENT_WINDOW_CLOSED, "window.closed", "WindowClosed"},
+    {HALLBUS__ENVELOPE__EVENT_TICKET_READY, "ticket.ready", "TicketReady"},
+    {HALLBUS__ENVELOPE__EVENT_SERVICE_OVERTIME, "ticket.overtime", "ServiceOvertime"},
+    {HALLBUS__ENVELOPE__EVENT_APPOINTMENT_BOOKED, "appointment.booked", "AppointmentBooked"},
+    {HALLBUS__ENVELOPE__EVENT_APPOINTMENT_CANCELLED, "appointment.cancelled",
+     "AppointmentCancelled"},
+    {HALLBUS__ENVELOPE__EVENT_APPOINTMENT_CHECKED_IN, "appointment.checked_in",
+     "AppointmentCheckedIn"},
+    {HALLBUS__ENVELOPE__EVENT_APPOINTMENT_LAPSED, "appointment.lapsed", "AppointmentLapsed"},
+    {HALLBUS__ENVELOPE__EVENT_COMPLAINT_FILED, "complaint.filed", "ComplaintFiled"},
+    {HALLBUS__ENVELOPE__EVENT_COMPLAINT_UPDATED, "complaint.updated", "ComplaintUpdated"},
+    {HALLBUS__ENVELOPE__EVENT_DAILY_RESET, "day.reset", "DailyReset"},
+    {HALLBUS__ENVELOPE__EVENT_HEARTBEAT, "heartbeat", "Heartbeat"},
+    {HALLBUS__ENVELOPE__EVENT_LINE_MOVED, "line.moved", "LineMoved"},
+};
+
+const hb_event_kind_t *hb_event_kinds(size_t *count)
+{
+    *count = sizeof event_kinds / sizeof event_kinds[0];
+    return event_kinds;
+}
+
 const char *hb_event_kind(const Hallbus__Envelope *env)
 {
-    switch (env->event_case) {
-    case HALLBUS__ENVELOPE__EVENT_TICKET_ISSUED:
-        return "ticket.issued";
-    case HALLBUS__ENVELOPE__EVENT_TICKET_CALLED:
-        return "ticket.called";
-    case HALLBUS__ENVELOPE__EVENT_TICKET_RECALLED:
-        return "ticket.recalled";
-    case HALLBUS__ENVELOPE__EVENT_TICKET_NO_SHOW:
-        return "ticket.no_show";
-    case HALLBUS__ENVELOPE__EVENT_TICKET_REQUEUED:
-        return "ticket.requeued";
-    case HALLBUS__ENVELOPE__EVENT_TICKET_TRANSFERRED:
-        return "ticket.transferred";
-    case HALLBUS__ENVELOPE__EVENT_SERVICE_STARTED:
-        return "ticket.started";
-    case HALLBUS__ENVELOPE__EVENT_SERVICE_FINISHED:
-        return "ticket.finished";
-    case HALLBUS__ENVELOPE__EVENT_TICKET_EVALUATED:
-        return "ticket.evaluated";
-    case HALLBUS__ENVELOPE__EVENT_WINDOW_OPENED:
-        return "window.opened";
-    case HALLBUS__ENVELOPE__EVENT_WINDOW_PAUSED:
-        return "window.paused";
-    case HALLBUS__ENVELOPE__EVENT_WINDOW_RESUMED:
-        return "window.resumed";
-    case HALLBUS__ENVELOPE__EVENT_WINDOW_CLOSED:
-        return "window.closed";
-    case HALLBUS__ENVELOPE__EVENT_TICKET_READY:
-        return "ticket.ready";
-    case HALLBUS__ENVELOPE__EVENT_SERVICE_OVERTIME:
-        return "ticket.overtime";
-    case HALLBUS__ENVELOPE__EVENT_APPOINTMENT_BOOKED:
-        return "appointment.booked";
-    case HALLBUS__ENVELOPE__EVENT_APPOINTMENT_CANCELLED:
-        return "appointment.cancelled";
-    case HALLBUS__ENVELOPE__EVENT_APPOINTMENT_CHECKED_IN:
-        return "appointment.checked_in";
-    case HALLBUS__ENVELOPE__EVENT_APPOINTMENT_LAPSED:
-        return "appointment.lapsed";
-    case HALLBUS__ENVELOPE__EVENT_COMPLAINT_FILED:
-        return "complaint.filed";
-    case HALLBUS__ENVELOPE__EVENT_COMPLAINT_UPDATED:
-        return "complaint.updated";
-    case HALLBUS__ENVELOPE__EVENT_DAILY_RESET:
-        return "day.reset";
-    case HALLBUS__ENVELOPE__EVENT_HEARTBEAT:
-        return "heartbeat";
-    case HALLBUS__ENVELOPE__EVENT_LINE_MOVED:
-        return "line.moved";
-    default:
-        return "unknown";
-    }
+    for (size_t i = 0; i < sizeof event_kinds / sizeof event_kinds[0]; i++)
+        if (event_kinds[i].event_case == (int)env->event_case)
+            return event_kinds[i].kind;
+    return "unknown";
 }
 
 int hb_topic(const char *hall, const char *kind, char out[HB_TOPIC_MAX])

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hall_policy.h"
+#include "hall_calling_order.h"
 #include "hallbus/alloc.h"
 #include "hallbus/envelope.h"
 

@@ -8,7 +8,7 @@
 #include "hall.h"
 #include "hall_events.h"
 #include "hall_hours.h"
-#include "hall_policy.h"
+#include "hall_calling_order.h"
 #include "hallbus/alloc.h"
 
 #define OK HALLBUS__STATUS_CODE__OK

@@ -34,6 +34,18 @@
 int hb_envelope_decode(const void *data, size_t len, Hallbus__Envelope **out, const char **why);
 int hb_request_decode(const void *data, size_t len, Hallbus__Request **out, const char **why);
 
+/* One row of the table of event kinds: the Envelope's oneof case, the kind
+ * in the topic ("ticket.started") and the proto message it carries
+ * ("ServiceStarted"). */
+typedef struct {
+    int event_case; /* Hallbus__Envelope__EventCase */
+    const char *kind;
+    const char *message;
+} hb_event_kind_t;
+
+/* The whole table, in the proto's order; *COUNT rows. Static. */
+const hb_event_kind_t *hb_event_kinds(size_t *count);
+
 /* The kind of an event, as in its topic: "ticket.called". "unknown" for an
  * envelope whose event this build does not know. */
 const char *hb_event_kind(const Hallbus__Envelope *env);

@@ -1,4 +1,4 @@
-#include "hall_policy.h"
+#include "hall_calling_order.h"
 
 #include <stdbool.h>
 

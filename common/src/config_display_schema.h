@@ -1,6 +1,6 @@
 /* Loading the "display:" section (see config_internal.h). */
-#ifndef HALLBUS_CONFIG_DISPLAY_INTERNAL_H
-#define HALLBUS_CONFIG_DISPLAY_INTERNAL_H
+#ifndef HALLBUS_CONFIG_DISPLAY_SCHEMA_H
+#define HALLBUS_CONFIG_DISPLAY_SCHEMA_H
 
 #include "config_internal.h"
 

@@ -9,8 +9,8 @@
  *                 smooth weighted round robin, so the mix is even over time.
  * Appointment tickets whose slot has not begun are called only when
  * nothing else waits. */
-#ifndef HALLBUS_HALL_POLICY_H
-#define HALLBUS_HALL_POLICY_H
+#ifndef HALLBUS_HALL_CALLING_ORDER_H
+#define HALLBUS_HALL_CALLING_ORDER_H
 
 #include "hall.h"
 
