@@ -121,30 +121,51 @@ void audit_store_set_outbox(audit_store_t *self, bool on)
 
 /* ── appending ── */
 
+static void abandon(audit_store_t *self);
+
 static int begin(audit_store_t *self)
 {
     if (self->in_txn)
         return 0;
-    if (hb_db_exec(self->db, "BEGIN") != 0)
+    if (hb_db_exec(self->db, "BEGIN") != 0) {
+        abandon(self);
         return -1;
+    }
     self->in_txn = true;
     return 0;
+}
+
+/* Notes why the last write failed, before a ROLLBACK replaces the message. */
+static void note_error(audit_store_t *self)
+{
+    snprintf(self->error, sizeof self->error, "%s", sqlite3_errmsg(self->db));
+    self->full = (sqlite3_extended_errcode(self->db) & 0xff) == SQLITE_FULL;
+}
+
+/* The open transaction could not be completed (a full disk, most often):
+ * nothing of it is stored, so the heads in memory go back to the file's and
+ * the records appended in it are not handed out. */
+static void abandon(audit_store_t *self)
+{
+    note_error(self);
+    if (!sqlite3_get_autocommit(self->db))
+        sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+    self->in_txn = false;
+    audit_chain_load(self);
+    audit_out_free(self->pending_head);
+    self->pending_head = NULL;
+    self->pending_tail = &self->pending_head;
 }
 
 int audit_store_commit(audit_store_t *self)
 {
     if (!self->in_txn)
         return 0;
-    self->in_txn = false;
     if (hb_db_exec(self->db, "COMMIT") != 0) {
-        hb_db_exec(self->db, "ROLLBACK");
-        /* the heads in memory no longer match the file: reload them */
-        audit_chain_load(self);
-        audit_out_free(self->pending_head);
-        self->pending_head = NULL;
-        self->pending_tail = &self->pending_head;
+        abandon(self);
         return -1;
     }
+    self->in_txn = false;
     if (self->pending_head) {
         *self->ready_tail = self->pending_head;
         self->ready_tail = self->pending_tail;
@@ -152,6 +173,16 @@ int audit_store_commit(audit_store_t *self)
         self->pending_tail = &self->pending_head;
     }
     return 0;
+}
+
+const char *audit_store_error(const audit_store_t *self)
+{
+    return self->error[0] ? self->error : "no error";
+}
+
+bool audit_store_full(const audit_store_t *self)
+{
+    return self->full;
 }
 
 audit_out_t *audit_store_take_outbox(audit_store_t *self)
@@ -246,8 +277,12 @@ static int append(audit_store_t *self, row_t *r)
     r->id = self->last_id + 1;
     r->prev_hash = prev;
     r->hash = hash;
-    if (insert_row(self, r) != 0)
+    if (insert_row(self, r) != 0) {
+        /* SQLite may have rolled back the whole transaction (SQLITE_FULL):
+         * the records before this one in it are gone too */
+        abandon(self);
         return -1;
+    }
     self->last_id = r->id;
     memcpy(c->last_hash, hash, AUDIT_HASH_LEN);
     if (r->type == HALLBUS__AUDIT_RECORD_TYPE__AUDIT_EVENT && r->seq > c->last_seq)

@@ -63,6 +63,14 @@ int audit_store_set_anchor(audit_store_t *self, const char *hall, const uint8_t 
 /* Commits the open transaction, if any. 0 or -1. */
 int audit_store_commit(audit_store_t *self);
 
+/* A failed append or commit (a full disk, most often) abandons the whole open
+ * transaction: none of its records is stored or handed out, and the heads
+ * (audit_store_last_seq, _last_id) are the file's again. These say why the
+ * last write failed (a static string owned by SELF) and whether for want of
+ * space. */
+const char *audit_store_error(const audit_store_t *self);
+bool audit_store_full(const audit_store_t *self);
+
 /* One committed record, packed, with its topic ("audit.<hall>.<kind>"). */
 typedef struct audit_out_s {
     struct audit_out_s *next;

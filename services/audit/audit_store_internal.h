@@ -33,6 +33,8 @@ struct audit_store_s {
     audit_out_t *pending_head, **pending_tail; /* appended, not yet committed */
     audit_out_t *ready_head, **ready_tail;     /* committed, not yet taken */
     audit_counts_t counts;
+    char error[256]; /* the last failed write, for the daemon's log */
+    bool full;       /* ... and it failed for want of space */
 };
 
 /* HALL's head, read from the store (or its anchor) the first time; NULL when
