@@ -3,7 +3,9 @@
  *
  * Events come in on a SUB socket (one connection per bus, one prefix per
  * hall), go through each hall's follower (audit_follow.c: seq order, no
- * gaps, backfill from hall-queue's journal), into the store (audit_store.c)
+ * gaps, backfill from hall-queue's journal), into the store (audit_store.c;
+ * the chain, index, reading and verify are audit_chain.c, audit_index.c,
+ * audit_read.c, audit_verify.c)
  * inside one transaction per loop turn (group commit); once committed, each
  * record is published on audit.publish for live tails. Queries (history,
  * verify, report, export) are answered on a ROUTER (query.c). */
