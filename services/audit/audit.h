@@ -38,6 +38,12 @@ struct audit_s {
     audit_hall_t *halls;
     size_t nhalls;
     uv_timer_t heartbeat, retention, stats;
+    /* the store refused a write (a full disk): ingest pauses, and is retried
+     * on STORE_RETRY from what the store holds; queries go on */
+    bool store_paused;
+    uv_timer_t store_retry;
+    unsigned long store_retries, rejected_unstored;
+    uint64_t last_committed_id;
     hb_checkpointer_t checkpointer;
     hb_signals_t signals;
     uint64_t next_request_id;

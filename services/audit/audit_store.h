@@ -25,9 +25,10 @@
 #include <stdint.h>
 
 #include "audit.pb-c.h"
+#include "audit_chain.h"
+#include "audit_index.h"
 #include "hallbus.pb-c.h"
 
-#define AUDIT_HASH_LEN 32
 #define AUDIT_HALL_MAX 33
 #define AUDIT_HISTORY_MAX 5000
 
@@ -62,6 +63,14 @@ int audit_store_set_anchor(audit_store_t *self, const char *hall, const uint8_t 
 /* Commits the open transaction, if any. 0 or -1. */
 int audit_store_commit(audit_store_t *self);
 
+/* A failed append or commit (a full disk, most often) abandons the whole open
+ * transaction: none of its records is stored or handed out, and the heads
+ * (audit_store_last_seq, _last_id) are the file's again. These say why the
+ * last write failed (a static string owned by SELF) and whether for want of
+ * space. */
+const char *audit_store_error(const audit_store_t *self);
+bool audit_store_full(const audit_store_t *self);
+
 /* One committed record, packed, with its topic ("audit.<hall>.<kind>"). */
 typedef struct audit_out_s {
     struct audit_out_s *next;
@@ -78,29 +87,6 @@ void audit_out_free(audit_out_t *list);
 uint64_t audit_store_last_seq(audit_store_t *self, const char *hall);
 uint64_t audit_store_last_id(audit_store_t *self);
 
-/* Records matching Q, in id order, at most Q->max (default 1000, at most
- * AUDIT_HISTORY_MAX). *OUT is an array the caller frees with
- * audit_records_free. *MORE: more records matched. 0 or -1. */
-int audit_store_history(audit_store_t *self, const Hallbus__AuditHistory *q,
-                        Hallbus__AuditRecord ***out, size_t *n, bool *more);
-/* The id range [*first, *last] of HALL's records with business date in
- * FROM..TO; both 0 when none. */
-int audit_store_day_range(audit_store_t *self, const char *hall, const char *from, const char *to,
-                          uint64_t *first, uint64_t *last);
-void audit_records_free(Hallbus__AuditRecord **recs, size_t n);
-
-/* Walks the chain of HALL (NULL or "": every hall) and fills OUT; its
- * `problem` names the first record that was changed, removed or reordered.
- * Returns 0 when intact, 1 on a break, -1 on a storage error. */
-int audit_store_verify(audit_store_t *self, const char *hall, Hallbus__AuditVerifyResult *out,
-                       char *problem, size_t problem_len);
-
-/* Calls FN for each event record of HALL whose business date is in
- * FROM..TO, in id order, with the envelope decoded. */
-typedef void (*audit_event_fn)(const Hallbus__Envelope *env, void *arg);
-int audit_store_each_event(audit_store_t *self, const char *hall, const char *from, const char *to,
-                           audit_event_fn fn, void *arg, uint64_t *gaps);
-
 /* Deletes records received before BEFORE_US, keeping each hall's chain
  * checkable (an anchor holds the hash the rest starts from) and its latest
  * record. Returns the number deleted, or -1. */
@@ -112,20 +98,8 @@ typedef struct {
 } audit_counts_t;
 audit_counts_t audit_store_counts(const audit_store_t *self);
 
-/* The hash of a record from its fields (exposed for tests). */
-void audit_record_hash(const uint8_t prev[AUDIT_HASH_LEN], const char *hall, uint64_t seq,
-                       uint64_t seq_to, int type, int64_t received_at, const char *kind,
-                       const char *reason, const uint8_t *bytes, size_t len,
-                       uint8_t out[AUDIT_HASH_LEN]);
-
-/* The index columns kept beside an event for queries (not hashed; verify
- * checks them against the envelope). */
-typedef struct {
-    char bdate[11];
-    char ticket[16];
-    uint32_t window;
-    char staff[64];
-} audit_index_t;
-void audit_index_of(const Hallbus__Envelope *env, uint32_t rollover_minute, audit_index_t *out);
+/* Reading (audit_read.c) and verifying (audit_verify.c) a store. */
+#include "audit_read.h"
+#include "audit_verify.h"
 
 #endif

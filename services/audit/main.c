@@ -3,7 +3,9 @@
  *
  * Events come in on a SUB socket (one connection per bus, one prefix per
  * hall), go through each hall's follower (audit_follow.c: seq order, no
- * gaps, backfill from hall-queue's journal), into the store (audit_store.c)
+ * gaps, backfill from hall-queue's journal), into the store (audit_store.c;
+ * the chain, index, reading and verify are audit_chain.c, audit_index.c,
+ * audit_read.c, audit_verify.c)
  * inside one transaction per loop turn (group commit); once committed, each
  * record is published on audit.publish for live tails. Queries (history,
  * verify, report, export) are answered on a ROUTER (query.c). */
@@ -26,18 +28,65 @@
 #define EVENT_BATCH_MAX 4096
 #define SUB_HWM 1000000
 #define FETCH_MAX 10000
+#define STORE_RETRY_MS 1000
 
 /* ── storing and publishing ── */
 
+static void on_store_retry(uv_timer_t *t);
+
+/* The store refused a write, and abandoned its open transaction: each hall
+ * follows on from what the store holds, and ingest pauses (the events of the
+ * bus are not taken meanwhile) so that nothing is taken as lost for want of
+ * space. The retry fetches what is missing from hall-queue's journal. */
+static void store_failed(audit_t *a)
+{
+    for (size_t i = 0; i < a->nhalls; i++) {
+        audit_hall_t *h = &a->halls[i];
+        h->follow.last = audit_store_last_seq(a->store, h->id);
+        h->follow.fetching = h->follow.waiting = false;
+        uv_timer_stop(&h->fetch_timer);
+    }
+    if (a->store_paused)
+        return;
+    a->store_paused = true;
+    if (a->store_retries == 0 || a->store_retries % 60 == 0)
+        hb_error("the audit %s: %s; ingest paused, retried every %u ms (what is missing is fetched "
+                 "again from hall-queue's journal)",
+                 audit_store_full(a->store) ? "store is full" : "store cannot be written",
+                 audit_store_error(a->store), STORE_RETRY_MS);
+    a->store_retries++;
+    uv_timer_start(&a->store_retry, on_store_retry, STORE_RETRY_MS, 0);
+}
+
+/* Ingest goes on from what the store holds; a store still full pauses it
+ * again at its first write. The gap timeout starts afresh: a full disk
+ * loses no event. */
+static void on_store_retry(uv_timer_t *t)
+{
+    audit_t *a = t->data;
+    a->store_paused = false;
+    int64_t now = hb_mono_us();
+    for (size_t i = 0; i < a->nhalls; i++) {
+        audit_hall_t *h = &a->halls[i];
+        h->follow.missing_since = 0;
+        h->follow.fetching = h->follow.waiting = false;
+        h->warned = false;
+        audit_follow_start(&h->follow, now);
+    }
+    audit_flush(a);
+}
+
 void audit_flush(audit_t *a)
 {
+    bool wrote = audit_store_last_id(a->store) > a->last_committed_id;
     if (audit_store_commit(a->store) != 0) {
-        /* the store is back where it was: follow from there, so that the
-         * next event or heartbeat fetches again what was not committed */
-        hb_error("commit failed: the records of this turn will be fetched again");
-        for (size_t i = 0; i < a->nhalls; i++)
-            a->halls[i].follow.last = audit_store_last_seq(a->store, a->halls[i].id);
+        store_failed(a);
+    } else if (wrote && a->store_retries) {
+        hb_info("the audit store takes records again (last record #%" PRIu64 ")",
+                audit_store_last_id(a->store));
+        a->store_retries = 0;
     }
+    a->last_committed_id = audit_store_last_id(a->store);
     audit_out_t *list = audit_store_take_outbox(a->store);
     for (audit_out_t *o = list; o; o = o->next) {
         const void *bufs[2] = {o->topic, o->data};
@@ -48,17 +97,30 @@ void audit_flush(audit_t *a)
     audit_out_free(list);
 }
 
+/* Each write of the follower: refused while the store is paused, and a
+ * refusal from the store pauses it. */
+static int stored(audit_t *a, int rc)
+{
+    if (rc != 0)
+        store_failed(a);
+    return rc;
+}
+
 static int sink_event(void *arg, const Hallbus__Envelope *env, const uint8_t *bytes, size_t len,
                       int64_t received_at)
 {
     audit_t *a = arg;
-    return audit_store_append_event(a->store, env, bytes, len, received_at);
+    if (a->store_paused)
+        return -1;
+    return stored(a, audit_store_append_event(a->store, env, bytes, len, received_at));
 }
 
 static int sink_gap(void *arg, const char *hall, uint64_t from, uint64_t to, const char *reason)
 {
     audit_t *a = arg;
-    return audit_store_append_gap(a->store, hall, from, to, reason, hb_now_us());
+    if (a->store_paused)
+        return -1;
+    return stored(a, audit_store_append_gap(a->store, hall, from, to, reason, hb_now_us()));
 }
 
 static int sink_rejected(void *arg, const char *hall, const uint8_t *bytes, size_t len,
@@ -66,13 +128,19 @@ static int sink_rejected(void *arg, const char *hall, const uint8_t *bytes, size
 {
     audit_t *a = arg;
     a->rejected++;
-    return audit_store_append_rejected(a->store, hall, bytes, len, reason, hb_now_us());
+    if (a->store_paused) {
+        a->rejected_unstored++;
+        return -1;
+    }
+    return stored(a, audit_store_append_rejected(a->store, hall, bytes, len, reason, hb_now_us()));
 }
 
 static void sink_fetch(void *arg, audit_follow_t *f, uint64_t from)
 {
     audit_t *a = arg;
     audit_hall_t *h = f->user;
+    if (a->store_paused)
+        return; /* the retry fetches */
     Hallbus__Request req = HALLBUS__REQUEST__INIT;
     Hallbus__FetchEvents fe = HALLBUS__FETCH_EVENTS__INIT;
     fe.from_seq = from;
@@ -114,7 +182,11 @@ static void reject(audit_t *a, audit_hall_t *h, const void *data, size_t len, co
                 len);
     if (len > HB_ENVELOPE_MAX)
         len = HB_ENVELOPE_MAX; /* what is kept of an oversized one */
-    audit_store_append_rejected(a->store, h ? h->id : NULL, data, len, why, hb_now_us());
+    if (a->store_paused)
+        a->rejected_unstored++; /* bus noise: there is no journal to fetch it from */
+    else
+        stored(a, audit_store_append_rejected(a->store, h ? h->id : NULL, data, len, why,
+                                              hb_now_us()));
 }
 
 static void on_event(hb_zsock_t *zs, zmq_msg_t *frames, int n, bool overflow, void *arg)
@@ -139,6 +211,10 @@ static void on_event(hb_zsock_t *zs, zmq_msg_t *frames, int n, bool overflow, vo
     if (!h || strcmp(env->hall_id, h->id) != 0) {
         hallbus__envelope__free_unpacked(env, NULL);
         reject(a, h, data, len, "the envelope's hall is not the topic's");
+        return;
+    }
+    if (a->store_paused) { /* fetched from the journal once the store takes writes */
+        hallbus__envelope__free_unpacked(env, NULL);
         return;
     }
     int64_t now = hb_mono_us();
@@ -167,7 +243,7 @@ static void on_fetch_reply(hb_zsock_t *zs, zmq_msg_t *frames, int n, bool overfl
         hallbus__reply__unpack(NULL, zmq_msg_size(&frames[1]), zmq_msg_data(&frames[1]));
     if (!r)
         return;
-    if (r->request_id != h->fetch_id || !h->follow.fetching) {
+    if (r->request_id != h->fetch_id || !h->follow.fetching || a->store_paused) {
         hallbus__reply__free_unpacked(r, NULL); /* a late answer to an earlier try */
         return;
     }
@@ -193,7 +269,7 @@ static void on_fetch_reply(hb_zsock_t *zs, zmq_msg_t *frames, int n, bool overfl
 void audit_on_fetch_timeout(uv_timer_t *t)
 {
     audit_hall_t *h = t->data;
-    if (!h->follow.fetching)
+    if (!h->follow.fetching || h->audit->store_paused)
         return;
     char why[160];
     snprintf(why, sizeof why, "no answer from %s within %u ms", h->command,
@@ -230,7 +306,7 @@ static void on_retention(uv_timer_t *t)
 {
     audit_t *a = t->data;
     uint32_t days = a->config->audit.retention_days;
-    if (!days)
+    if (!days || a->store_paused)
         return;
     audit_flush(a);
     long n = audit_store_prune(a->store, hb_now_us() - (int64_t)days * 86400 * 1000000);
@@ -248,8 +324,10 @@ static void on_stats(uv_timer_t *t)
         fetched += a->halls[i].follow.fetched;
     }
     hb_info("stored %" PRIu64 " event(s) (%lu backfilled), %" PRIu64 " gap(s), %" PRIu64
-            " rejected; %lu duplicate(s) dropped; %lu quer(ies); last record #%" PRIu64,
-            c.events, fetched, c.gaps, c.rejected, dup, a->queries, audit_store_last_id(a->store));
+            " rejected (%lu not stored: the store was full); %lu duplicate(s) dropped; %lu "
+            "quer(ies); last record #%" PRIu64,
+            c.events, fetched, c.gaps, c.rejected, a->rejected_unstored, dup, a->queries,
+            audit_store_last_id(a->store));
 }
 
 static void on_stop(void *arg)
@@ -264,6 +342,7 @@ static void on_stop(void *arg)
     uv_close((uv_handle_t *)&a->heartbeat, NULL);
     uv_close((uv_handle_t *)&a->retention, NULL);
     uv_close((uv_handle_t *)&a->stats, NULL);
+    uv_close((uv_handle_t *)&a->store_retry, NULL);
     hb_checkpointer_stop(&a->checkpointer);
     hb_signals_close(&a->signals);
 }
@@ -389,7 +468,9 @@ int main(int argc, char **argv)
     uv_timer_init(a.loop, &a.heartbeat);
     uv_timer_init(a.loop, &a.retention);
     uv_timer_init(a.loop, &a.stats);
-    a.heartbeat.data = a.retention.data = a.stats.data = &a;
+    uv_timer_init(a.loop, &a.store_retry);
+    a.heartbeat.data = a.retention.data = a.stats.data = a.store_retry.data = &a;
+    a.last_committed_id = audit_store_last_id(a.store);
     uv_timer_start(&a.heartbeat, on_heartbeat, 0, a.config->audit.heartbeat_ms);
     uv_timer_start(&a.retention, on_retention, 1000, 3600 * 1000);
     uv_timer_start(&a.stats, on_stats, 60000, 60000);

@@ -14,6 +14,7 @@
 #include <zmq.h>
 
 #include "audit.pb-c.h"
+#include "audit_ask.h"
 #include "fixture.h"
 #include "hallbus/clock.h"
 #include "hallbus/envelope.h"
@@ -25,25 +26,9 @@ static pid_t audit_pid;
 static void *day_sub; /* the report test's own view of the bus (the fixture's socket) */
 static char audit_db[400], query_ep[64], publish_ep[64], extra[512];
 
-/* One query to hall-audit; NULL when it does not answer within a second. */
 static Hallbus__AuditReply *ask(Hallbus__AuditRequest *req)
 {
-    void *s = zmq_socket(fx.ctx, ZMQ_REQ);
-    int linger = 0, timeout = 1000;
-    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
-    zmq_connect(s, query_ep);
-    uint8_t buf[1024];
-    size_t len = hallbus__audit_request__pack(req, buf);
-    zmq_send(s, buf, len, 0);
-    zmq_msg_t m;
-    zmq_msg_init(&m);
-    Hallbus__AuditReply *r = NULL;
-    if (zmq_msg_recv(&m, s, 0) >= 0)
-        r = hallbus__audit_reply__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
-    zmq_msg_close(&m);
-    zmq_close(s);
-    return r;
+    return audit_ask(fx.ctx, query_ep, req);
 }
 
 typedef struct {

@@ -17,39 +17,30 @@
 #include <zmq.h>
 
 #include "fixture.h"
+#include "small_disk.h"
 
 #define OK HALLBUS__STATUS_CODE__OK
 #define MAX_TICKETS 4000
 
 static hb_fixture_t fx;
-static char disk[256], filler[280];
-static bool mounted;
+static hb_small_disk_t disk;
 
 static void cleanup(void)
 {
     if (fx.queue > 0)
         hb_fixture_kill(&fx.queue, SIGKILL);
-    if (mounted)
-        umount2(disk, MNT_DETACH);
-    mounted = false;
+    hb_small_disk_umount(&disk);
     hb_fixture_stop(&fx);
 }
 
 /* A tmpfs of SIZE under the fixture's directory, or a skip saying why not. */
 static void mount_small_disk(const char *size)
 {
-    snprintf(disk, sizeof disk, "%.200s/disk", fx.dir);
-    mkdir(disk, 0755);
-    char opts[64];
-    snprintf(opts, sizeof opts, "size=%s", size);
-    if (mount("tmpfs", disk, "tmpfs", 0, opts) != 0) {
-        char why[160];
-        snprintf(why, sizeof why, "cannot mount a tmpfs to fill (%s): needs root", strerror(errno));
+    char why[160];
+    if (hb_small_disk_mount(&disk, fx.dir, size, why, sizeof why) != 0) {
         hb_fixture_stop(&fx);
         cr_skip_test("%s", why);
     }
-    mounted = true;
-    snprintf(filler, sizeof filler, "%s/filler", disk);
 }
 
 static void start_queue_on_disk(void)
@@ -60,19 +51,9 @@ static void start_queue_on_disk(void)
     cr_assert(hb_fixture_wait_ready(&fx, 10000), "hall-queue answers on the small disk");
 }
 
-/* Writes until the file system says it is full. */
 static void fill_disk(void)
 {
-    int fd = open(filler, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    cr_assert_geq(fd, 0);
-    static char block[16384];
-    ssize_t n;
-    while ((n = write(fd, block, sizeof block)) > 0)
-        ;
-    while ((n = write(fd, block, 512)) > 0)
-        ;
-    cr_assert_eq(errno, ENOSPC, "filled to the last byte: %s", strerror(errno));
-    close(fd);
+    cr_assert_eq(hb_small_disk_fill(&disk), 0, "filled to the last byte");
 }
 
 static uint64_t last_request_id;
@@ -137,7 +118,7 @@ Test(queue_disk_full, refuses_what_it_cannot_store_serves_reads_and_recovers, .f
     cr_assert_eq(hb_fixture_start(&fx, NULL), 0);
     hb_fixture_kill(&fx.queue, SIGTERM);
     mount_small_disk("2m");
-    snprintf(fx.db, sizeof fx.db, "%.250s/queue.db", disk);
+    snprintf(fx.db, sizeof fx.db, "%.250s/queue.db", disk.path);
     start_queue_on_disk();
     void *sub = hb_fixture_subscribe(&fx, "hall.t1.ticket.");
     cr_assert_not_null(sub);
@@ -193,7 +174,7 @@ Test(queue_disk_full, refuses_what_it_cannot_store_serves_reads_and_recovers, .f
     cr_assert_eq(last, seq);
 
     /* room again: it goes on by itself, numbering after the last stored one */
-    cr_assert_eq(unlink(filler), 0);
+    cr_assert_eq(hb_small_disk_unfill(&disk), 0);
     cr_assert(take_one_acked(), "a ticket is issued once there is room");
     char want[16];
     snprintf(want, sizeof want, "A%03d", nacked);
@@ -219,7 +200,6 @@ Test(queue_disk_full, refuses_what_it_cannot_store_serves_reads_and_recovers, .f
     cr_assert_str_eq(acked[nacked - 1], want);
 
     cr_assert_eq(hb_fixture_kill(&fx.queue, SIGTERM), 0, "hall-queue stops cleanly");
-    umount2(disk, MNT_DETACH);
-    mounted = false;
+    hb_small_disk_umount(&disk);
     cr_assert_eq(hb_fixture_stop(&fx), 0);
 }

@@ -182,17 +182,18 @@ int cmd_status(hallctl_t *ctl, int argc, char **argv);
 int cmd_snapshot(hallctl_t *ctl, int argc, char **argv);
 int cmd_events(hallctl_t *ctl, int argc, char **argv);
 int cmd_board(hallctl_t *ctl, int argc, char **argv); /* cmd_board.c */
-/* cmd_rules.c */
-int cmd_ticket_notice(hallctl_t *ctl, int argc, char **argv);
-int cmd_call_ticket(hallctl_t *ctl, int argc, char **argv);
+int cmd_ticket_notice(hallctl_t *ctl, int argc, char **argv); /* cmd_notice.c */
+int cmd_call_ticket(hallctl_t *ctl, int argc, char **argv);   /* cmd_call_ticket.c */
+/* cmd_appointments.c */
 int cmd_book(hallctl_t *ctl, int argc, char **argv);
 int cmd_cancel(hallctl_t *ctl, int argc, char **argv);
 int cmd_check_in(hallctl_t *ctl, int argc, char **argv);
 int cmd_appointments(hallctl_t *ctl, int argc, char **argv);
+/* cmd_complaints.c */
 int cmd_complain(hallctl_t *ctl, int argc, char **argv);
 int cmd_complaint_handle(hallctl_t *ctl, int argc, char **argv);
 int cmd_complaint_reply(hallctl_t *ctl, int argc, char **argv);
 int cmd_complaints(hallctl_t *ctl, int argc, char **argv);
-int cmd_ready(hallctl_t *ctl, int argc, char **argv);
+int cmd_ready(hallctl_t *ctl, int argc, char **argv); /* cmd_ready.c */
 
 #endif

@@ -1,0 +1,12 @@
+/* What the end-to-end tests of hall-audit share: one query over the wire. */
+#ifndef HALLBUS_TEST_AUDIT_ASK_H
+#define HALLBUS_TEST_AUDIT_ASK_H
+
+#include "audit.pb-c.h"
+
+/* Sends REQ to hall-audit's query ENDPOINT on a REQ socket of CTX; its reply
+ * (caller frees with hallbus__audit_reply__free_unpacked), or NULL when it
+ * does not answer within a second. */
+Hallbus__AuditReply *audit_ask(void *ctx, const char *endpoint, Hallbus__AuditRequest *req);
+
+#endif
