@@ -339,9 +339,9 @@ int main(int argc, char **argv)
     display_t d = {0};
     static const struct option extra[] = {{"http", required_argument, NULL, 'H'}, {0}};
     hb_daemon_spec_t spec = {"hall-display", USAGE, extra, "", on_option, &d.http_addr, 0};
-    int status = hb_daemon_start(&spec, argc, argv, &d.config);
-    if (status >= 0)
-        return status;
+    hb_daemon_start_t start = hb_daemon_start(&spec, argc, argv, &d.config);
+    if (start != HB_DAEMON_RUN)
+        return hb_daemon_exit_status(start);
     /* every browser is a descriptor: take all the system allows */
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
