@@ -39,15 +39,13 @@ static void on_turn(hb_zsock_t *zs, void *arg);
 
 static int open_socket(hb_client_t *c)
 {
-    hb_socket_opts_t opts = {
-        .hwm = c->config.hwm, .linger = 0, .max_message = (int64_t)c->config.reply_max + 4096};
+    hb_socket_opts_t opts = {.hwm = c->config.hwm,
+                             .linger = 0,
+                             .max_message = (int64_t)c->config.reply_max + 4096,
+                             .queue_while_disconnected = !c->config.immediate};
     void *s = hb_socket_open_opts(c->ctx, ZMQ_DEALER, c->endpoint, 0, &opts);
     if (!s)
         return -1;
-    if (!c->config.immediate) {
-        int zero = 0;
-        zmq_setsockopt(s, ZMQ_IMMEDIATE, &zero, sizeof zero);
-    }
     c->zs = hb_zsock_new(c->loop, s, on_msg, on_turn, c);
     if (!c->zs) {
         zmq_close(s);

@@ -19,7 +19,7 @@ void *hb_socket_open_opts(void *ctx, int type, const char *endpoint, int bind,
     zmq_setsockopt(s, ZMQ_RCVHWM, &opts->hwm, sizeof opts->hwm);
     int64_t maxsize = opts->max_message > 0 ? opts->max_message : HB_SOCKET_MAX_FRAME;
     zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxsize, sizeof maxsize);
-    if (type == ZMQ_DEALER) {
+    if (type == ZMQ_DEALER && !opts->queue_while_disconnected) {
         /* queue nothing for a peer that is not connected: a command is
          * refused at once rather than run late when the peer comes back */
         int one = 1;

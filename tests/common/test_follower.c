@@ -130,14 +130,11 @@ static hb_follower_t f;
 static void start(uint64_t last_stored)
 {
     memset(&lg, 0, sizeof lg);
-    hb_follower_config_t c = {.hall = "t1",
-                              .mode = HB_FOLLOW_JOURNAL,
-                              .gap_timeout_us = 5000000,
-                              .sink = {.apply = s_apply,
-                                       .fetch = s_fetch,
-                                       .gap = s_gap,
-                                       .reject = s_reject,
-                                       .arg = &lg}};
+    hb_follower_config_t c = {
+        .hall = "t1",
+        .mode = HB_FOLLOW_JOURNAL,
+        .gap_timeout_us = 5000000,
+        .sink = {.apply = s_apply, .fetch = s_fetch, .gap = s_gap, .reject = s_reject, .arg = &lg}};
     cr_assert_eq(hb_follower_init(&f, &c, last_stored), 0);
 }
 
@@ -362,14 +359,12 @@ Test(follower_journal, events_of_another_hall_in_a_journal_answer_are_ignored)
 static void clone_start(int64_t ttl_us)
 {
     memset(&lg, 0, sizeof lg);
-    hb_follower_config_t c = {.hall = "t1",
-                              .mode = HB_FOLLOW_CLONE,
-                              .ttl_us = ttl_us,
-                              .snapshot_timeout_us = 2 * SEC,
-                              .sink = {.apply = s_apply,
-                                       .load = s_load,
-                                       .ask_snapshot = s_ask,
-                                       .arg = &lg}};
+    hb_follower_config_t c = {
+        .hall = "t1",
+        .mode = HB_FOLLOW_CLONE,
+        .ttl_us = ttl_us,
+        .snapshot_timeout_us = 2 * SEC,
+        .sink = {.apply = s_apply, .load = s_load, .ask_snapshot = s_ask, .arg = &lg}};
     cr_assert_eq(hb_follower_init(&f, &c, 0), 0);
 }
 

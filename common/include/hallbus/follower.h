@@ -72,11 +72,11 @@ typedef struct {
 } hb_follow_sink_t;
 
 typedef struct {
-    const char *hall;      /* copied; events of another hall are dropped (counted foreign) */
+    const char *hall; /* copied; events of another hall are dropped (counted foreign) */
     hb_follow_mode_t mode;
-    int64_t ttl_us;        /* clone: silence that forces a resync; 0: never */
-    int64_t snapshot_timeout_us; /* clone: ask again when unanswered; 0: never */
-    int64_t gap_timeout_us;      /* journal: missing this long becomes a gap */
+    int64_t ttl_us;                       /* clone: silence that forces a resync; 0: never */
+    int64_t snapshot_timeout_us;          /* clone: ask again when unanswered; 0: never */
+    int64_t gap_timeout_us;               /* journal: missing this long becomes a gap */
     int64_t resync_min_us, resync_max_us; /* 0: the defaults above */
     bool keep_bytes; /* copy an event's bytes while it is buffered (journal mode always) */
     hb_follow_sink_t sink;
@@ -90,9 +90,9 @@ typedef struct {
     unsigned long snapshots; /* loaded */
     unsigned long snapshot_requests;
     unsigned long resyncs_deferred; /* resyncs that had to wait for the rate bound */
-    unsigned long foreign;   /* another hall's events */
-    unsigned long overflows; /* buffer full */
-    unsigned long fetched;   /* journal: events applied from the journal */
+    unsigned long foreign;          /* another hall's events */
+    unsigned long overflows;        /* buffer full */
+    unsigned long fetched;          /* journal: events applied from the journal */
     unsigned long rejected;
 } hb_follow_counters_t;
 
@@ -109,19 +109,19 @@ struct hb_follower_s {
     hb_follower_config_t config;
     char hall[33];
     hb_follow_state_t state;
-    uint64_t last;             /* the last seq applied (or recorded as a gap) */
-    hb_follow_held_t *held;    /* clone: arrival order; journal: ascending seq */
+    uint64_t last;          /* the last seq applied (or recorded as a gap) */
+    hb_follow_held_t *held; /* clone: arrival order; journal: ascending seq */
     size_t nheld, capheld;
-    int64_t last_heard_us;     /* the last event or heartbeat of this hall */
-    const char *last_reason;   /* why the last resync */
+    int64_t last_heard_us;   /* the last event or heartbeat of this hall */
+    const char *last_reason; /* why the last resync */
     /* clone: the rate bound */
     bool snapshot_owed;
     int64_t asked_at, next_ask_at, interval_us;
     /* journal */
-    uint64_t known_head;       /* highest seq known to exist */
-    uint64_t hall_head;        /* the hall's own seq in its last answer */
+    uint64_t known_head; /* highest seq known to exist */
+    uint64_t hall_head;  /* the hall's own seq in its last answer */
     bool hall_answered, fetching, waiting;
-    int64_t missing_since;     /* since something is missing; 0 when nothing */
+    int64_t missing_since; /* since something is missing; 0 when nothing */
     hb_follow_counters_t counters;
 };
 

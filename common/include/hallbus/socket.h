@@ -3,6 +3,7 @@
 #ifndef HALLBUS_SOCKET_H
 #define HALLBUS_SOCKET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -11,9 +12,10 @@
 #define HB_SOCKET_MAX_FRAME (16 << 20) /* default ZMQ_MAXMSGSIZE */
 
 typedef struct {
-    int hwm;             /* both high-water marks */
-    int linger;          /* ms at close */
-    int64_t max_message; /* frames larger are refused by ZeroMQ; 0: HB_SOCKET_MAX_FRAME */
+    int hwm;                       /* both high-water marks */
+    int linger;                    /* ms at close */
+    int64_t max_message;           /* frames larger are refused by ZeroMQ; 0: HB_SOCKET_MAX_FRAME */
+    bool queue_while_disconnected; /* DEALER: no ZMQ_IMMEDIATE (sends wait for the peer) */
 } hb_socket_opts_t;
 
 /* A socket of TYPE bound (BIND) or connected to ENDPOINT, with both
