@@ -51,11 +51,6 @@ void hb_rpc_destroy(hb_rpc_t **pself)
     free(self);
 }
 
-void *hb_rpc_socket(hb_rpc_t *self)
-{
-    return self->sock;
-}
-
 /* Waits for one reply message; returns its payload frame, or -1 on timeout. */
 static int recv_reply(hb_rpc_t *self, int64_t deadline_us, zmq_msg_t *payload)
 {

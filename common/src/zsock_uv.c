@@ -16,7 +16,6 @@ struct hb_zsock_s {
     int batch_max;
     int open_handles;
     bool closing;
-    unsigned long received;
     zmq_msg_t frames[HB_ZSOCK_MAX_FRAMES];
 };
 
@@ -75,7 +74,6 @@ static void drain(hb_zsock_t *zs)
             hb_warn("zmq receive failed: %s", zmq_strerror(errno));
             break;
         }
-        zs->received++;
         handled++;
         zs->on_msg(zs, zs->frames, n, overflow, zs->arg);
         for (int i = 0; i < n; i++)
@@ -147,11 +145,6 @@ void hb_zsock_set_batch_max(hb_zsock_t *zs, int batch_max)
 void *hb_zsock_socket(hb_zsock_t *zs)
 {
     return zs->socket;
-}
-
-unsigned long hb_zsock_received(const hb_zsock_t *zs)
-{
-    return zs->received;
 }
 
 static void on_handle_closed(uv_handle_t *h)

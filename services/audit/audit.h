@@ -11,16 +11,17 @@
 #include "hallbus/config.h"
 #include "hallbus/db.h"
 #include "hallbus/signals.h"
+#include "hallbus/socket.h"
 #include "hallbus/zsock_uv.h"
 
 typedef struct audit_s audit_t;
 
 typedef struct {
     audit_t *audit;
-    const char *id;      /* belongs to the config */
-    const char *command; /* its hall-queue */
-    char prefix[48];     /* "hall.<id>." */
-    hb_zsock_t *dealer;  /* FetchEvents to its hall-queue */
+    const char *id;            /* belongs to the config */
+    const char *command;       /* its hall-queue */
+    char prefix[HB_TOPIC_MAX]; /* "hall.<id>." */
+    hb_zsock_t *dealer;        /* FetchEvents to its hall-queue */
     uv_timer_t fetch_timer;
     uint64_t fetch_id;
     bool warned;

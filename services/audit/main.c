@@ -349,24 +349,19 @@ static void on_stop(void *arg)
 
 /* ── start ── */
 
-static void *open_socket(void *ctx, int type, int hwm)
+/* One SUB for every bus: the first hall's bus opens it, the others are
+ * connected to as well. */
+static int connect_bus(audit_t *a, void **sub, const char *bus)
 {
-    void *s = zmq_socket(ctx, type);
-    int linger = 0;
-    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    int64_t maxsize = 16 << 20;
-    zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxsize, sizeof maxsize);
-    return s;
-}
-
-static int connect_or_bind(void *s, const char *endpoint, int bind)
-{
-    int rc = bind ? zmq_bind(s, endpoint) : zmq_connect(s, endpoint);
-    if (rc != 0)
-        hb_error("cannot %s %s: %s", bind ? "bind" : "connect to", endpoint, zmq_strerror(errno));
-    return rc;
+    if (!*sub) {
+        *sub = hb_socket_open(a->ctx, ZMQ_SUB, bus, 0, SUB_HWM, 0);
+        return *sub ? 0 : -1;
+    }
+    if (zmq_connect(*sub, bus) != 0) {
+        hb_error("cannot connect to %s: %s", bus, zmq_strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 static int setup_halls(audit_t *a)
@@ -378,7 +373,7 @@ static int setup_halls(audit_t *a)
     if (!a->halls)
         return -1;
     a->nhalls = n;
-    void *sub = open_socket(a->ctx, ZMQ_SUB, SUB_HWM);
+    void *sub = NULL;
     const char *buses[256];
     size_t nbuses = 0;
     audit_sink_t sink = {sink_event, sink_gap, sink_rejected, sink_fetch, a};
@@ -389,19 +384,21 @@ static int setup_halls(audit_t *a)
         h->id = hc ? hc->id : c->hall.id;
         h->command = hc && hc->command ? hc->command : c->endpoints.command;
         const char *bus = hc && hc->bus_sub ? hc->bus_sub : c->endpoints.bus_sub;
-        snprintf(h->prefix, sizeof h->prefix, "hall.%s.", h->id);
-        zmq_setsockopt(sub, ZMQ_SUBSCRIBE, h->prefix, strlen(h->prefix));
+        hb_topic_prefix(h->id, h->prefix);
         bool known = false;
         for (size_t b = 0; b < nbuses; b++)
             known |= strcmp(buses[b], bus) == 0;
         if (!known && nbuses < 256) {
             buses[nbuses++] = bus;
-            if (connect_or_bind(sub, bus, 0) != 0)
+            if (connect_bus(a, &sub, bus) != 0) {
+                zmq_close(sub);
                 return -1;
+            }
         }
-        void *dealer = open_socket(a->ctx, ZMQ_DEALER, 1000);
-        if (connect_or_bind(dealer, h->command, 0) != 0) {
-            zmq_close(dealer);
+        zmq_setsockopt(sub, ZMQ_SUBSCRIBE, h->prefix, strlen(h->prefix));
+        void *dealer = hb_socket_open(a->ctx, ZMQ_DEALER, h->command, 0, 1000, 0);
+        if (!dealer) {
+            zmq_close(sub);
             return -1;
         }
         h->dealer = hb_zsock_new(a->loop, dealer, on_fetch_reply, NULL, h);
@@ -433,9 +430,9 @@ int main(int argc, char **argv)
     static const struct option extra[] = {{"db", required_argument, NULL, 'd'}, {0}};
     hb_daemon_spec_t spec = {"hall-audit", USAGE, extra, "d:", on_option, &db_path, 0};
     audit_t a = {0};
-    int status = hb_daemon_start(&spec, argc, argv, &a.config);
-    if (status >= 0)
-        return status;
+    hb_daemon_start_t start = hb_daemon_start(&spec, argc, argv, &a.config);
+    if (start != HB_DAEMON_RUN)
+        return hb_daemon_exit_status(start);
     char err[HB_CONFIG_ERR_MAX];
     if (!db_path)
         db_path = a.config->audit.db;
@@ -455,12 +452,12 @@ int main(int argc, char **argv)
 
     a.loop = uv_default_loop();
     a.ctx = zmq_ctx_new();
-    a.pub = open_socket(a.ctx, ZMQ_PUB, SUB_HWM);
-    void *router = open_socket(a.ctx, ZMQ_ROUTER, 10000);
+    a.pub = hb_socket_open(a.ctx, ZMQ_PUB, a.config->audit.publish, 1, SUB_HWM, 0);
+    void *router = hb_socket_open(a.ctx, ZMQ_ROUTER, a.config->audit.query, 1, 10000, 0);
     int rc = 1;
-    if (connect_or_bind(a.pub, a.config->audit.publish, 1) != 0 ||
-        connect_or_bind(router, a.config->audit.query, 1) != 0 || setup_halls(&a) != 0) {
-        zmq_close(router);
+    if (!a.pub || !router || setup_halls(&a) != 0) {
+        if (router)
+            zmq_close(router);
         goto out;
     }
     a.router = hb_zsock_new(a.loop, router, audit_on_query, NULL, &a);
@@ -496,7 +493,8 @@ out:
     for (size_t i = 0; i < a.nhalls; i++)
         audit_follow_clear(&a.halls[i].follow);
     free(a.halls);
-    zmq_close(a.pub);
+    if (a.pub)
+        zmq_close(a.pub);
     zmq_ctx_term(a.ctx);
     int lrc = uv_loop_close(a.loop);
     if (lrc != 0) {

@@ -77,9 +77,9 @@ int main(int argc, char **argv)
                                           {0}};
     hb_daemon_spec_t spec = {"hall-bus", USAGE, extra, "", on_option, &o, 1};
     hb_config_t *config = NULL;
-    int status = hb_daemon_start(&spec, argc, argv, &config);
-    if (status >= 0)
-        return status;
+    hb_daemon_start_t start = hb_daemon_start(&spec, argc, argv, &config);
+    if (start != HB_DAEMON_RUN)
+        return hb_daemon_exit_status(start);
     const char *pub = o.pub, *sub = o.sub;
     int hwm = o.hwm;
     if (config) {

@@ -18,6 +18,7 @@
 #include "hallbus.pb-c.h"
 #include "hallbus/config.h"
 #include "hallbus/signals.h"
+#include "hallbus/socket.h"
 #include "hallbus/zsock_uv.h"
 #include "inflight.h"
 #include "overtime.h"
@@ -53,8 +54,8 @@ typedef struct {
     hb_config_t *config;
     hb_counter_instance_t self; /* this counter: id, endpoint, windows (owned copy) */
     route_table_t route;
-    char actor[64]; /* "hall-counter/c1" */
-    char topic[64]; /* "hall.<id>." */
+    char actor[64];           /* "hall-counter/c1" */
+    char topic[HB_TOPIC_MAX]; /* "hall.<id>." */
 
     void *ctx;
     hb_zsock_t *terminals; /* ROUTER */

@@ -173,9 +173,9 @@ int main(int argc, char **argv)
     hb_daemon_spec_t spec = {"hall-counter", USAGE, extra, "i:w:e:", on_option, &o, 0};
     /* large (the sockets' state lives elsewhere); static keeps it off the stack */
     static counter_t c;
-    int status = hb_daemon_start(&spec, argc, argv, &c.config);
-    if (status >= 0)
-        return status;
+    hb_daemon_start_t start = hb_daemon_start(&spec, argc, argv, &c.config);
+    if (start != HB_DAEMON_RUN)
+        return hb_daemon_exit_status(start);
     const char *id = o.id, *windows = o.windows, *endpoint = o.endpoint;
     if (pick_instance(&c, id, windows, endpoint) != 0) {
         destroy(&c);
@@ -183,7 +183,7 @@ int main(int argc, char **argv)
     }
     c.route = (route_table_t){.config = c.config, .self = &c.self};
     snprintf(c.actor, sizeof c.actor, "hall-counter/%s", c.self.id);
-    snprintf(c.topic, sizeof c.topic, "hall.%s.", c.config->hall.id);
+    hb_topic_prefix(c.config->hall.id, c.topic);
     c.windows = calloc(c.self.windows_count ? c.self.windows_count : 1, sizeof *c.windows);
     if (!c.windows || ot_init(&c.overtime, c.self.windows, c.self.windows_count,
                               c.config->counter.overtime_unit_ms) != 0) {

@@ -154,22 +154,13 @@ static void on_reply(hb_zsock_t *zs, zmq_msg_t *frames, int n, bool overflow, vo
     hallbus__reply__free_unpacked(r, NULL);
 }
 
+/* Snapshots of a busy day are large; a fresh DEALER sends at once, before
+ * its connection is up (the request waits for it). */
 static void *open_socket(display_t *d, int type, const char *endpoint, int hwm)
 {
-    void *s = zmq_socket(d->ctx, type);
-    if (!s)
-        return NULL;
-    int linger = 0;
-    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    int64_t maxsize = REPLY_MAX + 1024;
-    zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxsize, sizeof maxsize);
-    if (zmq_connect(s, endpoint) != 0) {
-        hb_error("cannot connect to %s: %s", endpoint, zmq_strerror(errno));
-        zmq_close(s);
-        return NULL;
-    }
-    return s;
+    hb_socket_opts_t opts = {
+        .hwm = hwm, .linger = 0, .max_message = REPLY_MAX + 1024, .queue_while_disconnected = true};
+    return hb_socket_open_opts(d->ctx, type, endpoint, 0, &opts);
 }
 
 /* A fresh DEALER for each request (the lazy pirate's way): a request stuck
@@ -293,9 +284,9 @@ int main(int argc, char **argv)
     display_t d = {0};
     static const struct option extra[] = {{"http", required_argument, NULL, 'H'}, {0}};
     hb_daemon_spec_t spec = {"hall-display", USAGE, extra, "", on_option, &d.http_addr, 0};
-    int status = hb_daemon_start(&spec, argc, argv, &d.config);
-    if (status >= 0)
-        return status;
+    hb_daemon_start_t start = hb_daemon_start(&spec, argc, argv, &d.config);
+    if (start != HB_DAEMON_RUN)
+        return hb_daemon_exit_status(start);
     /* every browser is a descriptor: take all the system allows */
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -319,7 +310,7 @@ int main(int argc, char **argv)
     void *sub = d.http ? open_socket(&d, ZMQ_SUB, d.config->endpoints.bus_sub, SUB_HWM) : NULL;
     if (sub) {
         char prefix[HB_TOPIC_MAX];
-        snprintf(prefix, sizeof prefix, "hall.%s.", d.config->hall.id);
+        hb_topic_prefix(d.config->hall.id, prefix);
         zmq_setsockopt(sub, ZMQ_SUBSCRIBE, prefix, strlen(prefix));
         d.sub = hb_zsock_new(d.loop, sub, on_event, on_turn, &d);
     }

@@ -452,9 +452,9 @@ int main(int argc, char **argv)
     static const struct option extra[] = {{"db", required_argument, NULL, 'd'}, {0}};
     hb_daemon_spec_t spec = {"hall-notifier", USAGE, extra, "d:", on_option, &db_path, 0};
     static notifier_t n;
-    int status = hb_daemon_start(&spec, argc, argv, &n.config);
-    if (status >= 0)
-        return status;
+    hb_daemon_start_t start = hb_daemon_start(&spec, argc, argv, &n.config);
+    if (start != HB_DAEMON_RUN)
+        return hb_daemon_exit_status(start);
     const char *config_path = n.config->path;
     char err[HB_CONFIG_ERR_MAX];
     n.conf = &n.config->notifier;
@@ -496,7 +496,7 @@ int main(int argc, char **argv)
     if (!sub || !dealer)
         return 1;
     char prefix[HB_TOPIC_MAX];
-    snprintf(prefix, sizeof prefix, "hall.%s.", n.config->hall.id);
+    hb_topic_prefix(n.config->hall.id, prefix);
     zmq_setsockopt(sub, ZMQ_SUBSCRIBE, prefix, strlen(prefix));
     n.sub = hb_zsock_new(n.loop, sub, on_sub_msg, on_sub_batch, &n);
     n.dealer = hb_zsock_new(n.loop, dealer, on_dealer_msg, on_dealer_batch, &n);

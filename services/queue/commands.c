@@ -266,6 +266,23 @@ static int dispatch(hall_t *hall, const Hallbus__Request *req, int64_t now, outc
     }
 }
 
+void queue_refuse_undecodable(hall_t *hall, int drc, const char *why, size_t len,
+                              queue_counters_t *counters, uint8_t **out, size_t *outlen)
+{
+    counters->malformed++;
+    /* log once per kind of trouble, not once per frame: a flood must
+     * not fill the disk */
+    if (counters->malformed == 1 || counters->malformed % 10000 == 0)
+        hb_warn("refused %lu malformed request(s); latest: %s (%zu bytes)", counters->malformed,
+                why, len);
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s (%zu bytes)", why, len);
+    queue_error_reply(hall,
+                      drc == HB_DECODE_TOO_LARGE ? HALLBUS__STATUS_CODE__TOO_LARGE
+                                                 : HALLBUS__STATUS_CODE__MALFORMED,
+                      msg, out, outlen);
+}
+
 void queue_handle(hall_t *hall, const void *data, size_t len, int64_t now,
                   queue_counters_t *counters, uint8_t **out, size_t *outlen)
 {
@@ -273,26 +290,23 @@ void queue_handle(hall_t *hall, const void *data, size_t len, int64_t now,
     const char *why = NULL;
     int drc = hb_request_decode(data, len, &req, &why);
     if (drc != HB_DECODE_OK && drc != HB_DECODE_INVALID) {
-        counters->malformed++;
-        /* log once per kind of trouble, not once per frame: a flood must
-         * not fill the disk */
-        if (counters->malformed == 1 || counters->malformed % 10000 == 0)
-            hb_warn("refused %lu malformed request(s); latest: %s (%zu bytes)", counters->malformed,
-                    why, len);
-        char msg[128];
-        snprintf(msg, sizeof msg, "%s (%zu bytes)", why, len);
-        queue_error_reply(hall,
-                          drc == HB_DECODE_TOO_LARGE ? HALLBUS__STATUS_CODE__TOO_LARGE
-                                                     : HALLBUS__STATUS_CODE__MALFORMED,
-                          msg, out, outlen);
+        queue_refuse_undecodable(hall, drc, why, len, counters, out, outlen);
         return;
     }
+    queue_handle_request(hall, req, drc == HB_DECODE_INVALID ? why : NULL, now, counters, out,
+                         outlen);
+    hallbus__request__free_unpacked(req, NULL);
+}
+
+void queue_handle_request(hall_t *hall, Hallbus__Request *req, const char *invalid, int64_t now,
+                          queue_counters_t *counters, uint8_t **out, size_t *outlen)
+{
     counters->handled++;
 
     outcome_t o = {0};
     int code;
-    if (drc == HB_DECODE_INVALID) /* a string a standard reader would refuse */
-        code = hall_refuse(&o.err, HALLBUS__STATUS_CODE__INVALID_ARGUMENT, "%s", why);
+    if (invalid) /* a string a standard reader would refuse */
+        code = hall_refuse(&o.err, HALLBUS__STATUS_CODE__INVALID_ARGUMENT, "%s", invalid);
     else if (req->hall_id && *req->hall_id && strcmp(req->hall_id, hall->config->hall.id) != 0)
         code = hall_refuse(&o.err, HALLBUS__STATUS_CODE__WRONG_HALL, "this is hall %s, not %.32s",
                            hall->config->hall.id, req->hall_id);
@@ -381,5 +395,4 @@ void queue_handle(hall_t *hall, const void *data, size_t len, int64_t now,
         free(o.contact.ticket_number);
         free(o.contact.business_date);
     }
-    hallbus__request__free_unpacked(req, NULL);
 }

@@ -20,6 +20,18 @@ typedef struct {
 void queue_handle(hall_t *hall, const void *data, size_t len, int64_t now,
                   queue_counters_t *counters, uint8_t **out, size_t *outlen);
 
+/* The same for a request already decoded (borrowed: the caller frees it).
+ * INVALID: NULL, or why its strings are refused (hb_request_decode said
+ * HB_DECODE_INVALID): it is then answered INVALID_ARGUMENT, nothing done. */
+void queue_handle_request(hall_t *hall, Hallbus__Request *req, const char *invalid, int64_t now,
+                          queue_counters_t *counters, uint8_t **out, size_t *outlen);
+
+/* The reply to bytes that did not decode: DRC is hb_request_decode's
+ * result (HB_DECODE_TOO_LARGE or _MALFORMED), WHY its reason; counted as
+ * malformed, logged once in a while. */
+void queue_refuse_undecodable(hall_t *hall, int drc, const char *why, size_t len,
+                              queue_counters_t *counters, uint8_t **out, size_t *outlen);
+
 /* An error reply for frames that never reached decoding (bad framing). */
 void queue_error_reply(hall_t *hall, Hallbus__StatusCode code, const char *msg, uint8_t **out,
                        size_t *outlen);

@@ -21,13 +21,14 @@
 #include "hallbus/db.h"
 #include "hallbus/envelope.h"
 #include "hallbus/log.h"
+#include "hallbus/server.h"
 #include "hallbus/signals.h"
 #include "hallbus/zsock_uv.h"
 
 #define BATCH_MAX 1024
 
 typedef struct {
-    zmq_msg_t identity;
+    hb_route_t route;
     uint8_t *reply;
     size_t len;
     bool wrote;            /* the command asked the store to write */
@@ -39,7 +40,7 @@ typedef struct {
     hb_config_t *config;
     hall_t *hall;
     void *ctx;
-    hb_zsock_t *router;
+    hb_server_t *server; /* commands: REQ framing on a ROUTER */
     void *pub;
     uv_timer_t heartbeat;
     uv_timer_t rollover;
@@ -49,7 +50,6 @@ typedef struct {
     pending_reply_t pending[BATCH_MAX];
     int npending;
     queue_counters_t counters;
-    unsigned long bad_frames;
     unsigned long published;
     unsigned long unstored; /* commands refused because the store failed */
 } queue_t;
@@ -69,11 +69,12 @@ static void publish_outbox(queue_t *q)
     hall_outbox_free(items);
 }
 
-static void queue_reply(queue_t *q, zmq_msg_t *identity, uint8_t *reply, size_t len, bool wrote)
+/* Replies wait for the batch's commit: nothing is acknowledged before it
+ * is durable. WROTE: the command asked the store to write. */
+static void queue_reply(queue_t *q, const hb_route_t *route, uint8_t *reply, size_t len, bool wrote)
 {
     pending_reply_t *p = &q->pending[q->npending++];
-    zmq_msg_init(&p->identity);
-    zmq_msg_copy(&p->identity, identity);
+    p->route = *route;
     p->reply = reply;
     p->len = len;
     p->wrote = wrote;
@@ -127,45 +128,67 @@ static void refuse_unstored(queue_t *q)
     }
 }
 
-static void on_command(hb_zsock_t *zs, zmq_msg_t *frames, int n, bool overflow, void *arg)
+static int decode_request(const void *data, size_t len, ProtobufCMessage **out, const char **why)
+{
+    return hb_request_decode(data, len, (Hallbus__Request **)out, why);
+}
+
+static void on_command(hb_server_t *s, const hb_route_t *route, ProtobufCMessage *req, void *arg)
 {
     queue_t *q = arg;
     uint8_t *reply;
     size_t len;
     uint64_t writes = q->hall->writes;
-    /* [identity][empty][request] as a REQ socket frames it */
-    if (n != 3 || overflow || zmq_msg_size(&frames[1]) != 0) {
-        if (q->bad_frames++ == 0 || q->bad_frames % 10000 == 0)
-            hb_warn("refused %lu badly framed command(s): %d frame(s)", q->bad_frames,
-                    overflow ? n + 1 : n);
-        char msg[160];
-        snprintf(msg, sizeof msg,
-                 "expected an empty delimiter frame then one Request frame, got %d frame(s)%s",
-                 n - 1, overflow ? " or more" : "");
-        queue_error_reply(q->hall, HALLBUS__STATUS_CODE__MALFORMED, msg, &reply, &len);
+    queue_handle_request(q->hall, (Hallbus__Request *)req, NULL, hb_now_us(), &q->counters, &reply,
+                         &len);
+    queue_reply(q, route, reply, len, q->hall->writes != writes);
+}
+
+/* A request whose strings a standard reader would refuse: answered
+ * INVALID_ARGUMENT with its own request_id, and nothing done. */
+static void on_invalid(hb_server_t *s, const hb_route_t *route, ProtobufCMessage *req,
+                       const char *why, void *arg)
+{
+    queue_t *q = arg;
+    uint8_t *reply;
+    size_t len;
+    queue_handle_request(q->hall, (Hallbus__Request *)req, why, hb_now_us(), &q->counters, &reply,
+                         &len);
+    queue_reply(q, route, reply, len, false);
+}
+
+/* What could not be read: answered with request_id 0 (its id is unknown). */
+static void on_refused(hb_server_t *s, const hb_route_t *route, hb_server_refusal_t kind,
+                       const char *why, size_t len, void *arg)
+{
+    queue_t *q = arg;
+    uint8_t *reply;
+    size_t rlen;
+    if (kind == HB_SERVER_BAD_FRAMING) {
+        unsigned long bad = hb_server_counters(s)->bad_framing;
+        if (bad == 1 || bad % 10000 == 0)
+            hb_warn("refused %lu badly framed command(s): %s", bad, why);
+        queue_error_reply(q->hall, HALLBUS__STATUS_CODE__MALFORMED, why, &reply, &rlen);
     } else {
-        queue_handle(q->hall, zmq_msg_data(&frames[2]), zmq_msg_size(&frames[2]), hb_now_us(),
-                     &q->counters, &reply, &len);
+        queue_refuse_undecodable(
+            q->hall, kind == HB_SERVER_TOO_LARGE ? HB_DECODE_TOO_LARGE : HB_DECODE_MALFORMED, why,
+            len, &q->counters, &reply, &rlen);
     }
-    queue_reply(q, &frames[0], reply, len, q->hall->writes != writes);
+    queue_reply(q, route, reply, rlen, false);
 }
 
 /* The batch is applied: make it durable, then tell the bus (boards and
  * announcements wait on it), then the senders. */
-static void on_batch_end(hb_zsock_t *zs, void *arg)
+static void on_batch_end(hb_server_t *s, void *arg)
 {
     queue_t *q = arg;
     if (hall_commit(q->hall) != 0)
         refuse_unstored(q);
     publish_outbox(q);
-    void *sock = hb_zsock_socket(q->router);
     for (int i = 0; i < q->npending; i++) {
         pending_reply_t *p = &q->pending[i];
-        const void *bufs[3] = {zmq_msg_data(&p->identity), "", p->reply};
-        size_t lens[3] = {zmq_msg_size(&p->identity), 0, p->len};
-        if (hb_zsock_sendv(sock, bufs, lens, 3) != 0)
+        if (hb_server_reply_packed(q->server, &p->route, p->reply, p->len) != 0)
             hb_debug("reply not delivered: %s", zmq_strerror(errno));
-        zmq_msg_close(&p->identity);
         free(p->reply);
     }
     q->npending = 0;
@@ -219,13 +242,15 @@ static void on_stats(uv_timer_t *t)
     hb_info("handled %lu command(s), refused %lu, malformed %lu, unknown %lu, badly framed %lu, "
             "not stored %lu; published %lu event(s); seq %llu",
             q->counters.handled, q->counters.refused, q->counters.malformed, q->counters.unknown,
-            q->bad_frames, q->unstored, q->published, (unsigned long long)q->hall->seq);
+            hb_server_counters(q->server)->bad_framing, q->unstored, q->published,
+            (unsigned long long)q->hall->seq);
 }
 
 static void on_stop(void *arg)
 {
     queue_t *q = arg;
-    hb_zsock_close(&q->router);
+    on_stats(&q->stats); /* while the server's counters are there */
+    hb_server_close(&q->server);
     uv_close((uv_handle_t *)&q->heartbeat, NULL);
     uv_close((uv_handle_t *)&q->rollover, NULL);
     uv_close((uv_handle_t *)&q->stats, NULL);
@@ -249,10 +274,10 @@ int main(int argc, char **argv)
     const char *db_path = NULL;
     static const struct option extra[] = {{"db", required_argument, NULL, 'd'}, {0}};
     hb_daemon_spec_t spec = {"hall-queue", USAGE, extra, "d:", on_option, &db_path, 0};
-    queue_t q = {0};
-    int status = hb_daemon_start(&spec, argc, argv, &q.config);
-    if (status >= 0)
-        return status;
+    static queue_t q; /* large (a batch of reply routes): off the stack */
+    hb_daemon_start_t start = hb_daemon_start(&spec, argc, argv, &q.config);
+    if (start != HB_DAEMON_RUN)
+        return hb_daemon_exit_status(start);
     char err[HB_CONFIG_ERR_MAX];
     if (!db_path)
         db_path = q.config->queue.queue_db;
@@ -277,14 +302,23 @@ int main(int argc, char **argv)
     q.ctx = zmq_ctx_new();
     int hwm = (int)q.config->queue.pub_hwm;
     /* on a clean stop, give the last events a second to leave */
-    void *router = hb_socket_open(q.ctx, ZMQ_ROUTER, q.config->endpoints.command, 1, hwm, 1000);
-    q.pub = hb_socket_open(q.ctx, ZMQ_PUB, q.config->endpoints.bus_pub, 0, hwm, 1000);
-    if (!router || !q.pub)
-        return 1;
-
     q.loop = uv_default_loop();
-    q.router = hb_zsock_new(q.loop, router, on_command, on_batch_end, &q);
-    hb_zsock_set_batch_max(q.router, BATCH_MAX);
+    hb_server_config_t sc = {.endpoint = q.config->endpoints.command,
+                             .request_desc = &hallbus__request__descriptor,
+                             .request_max = HB_REQUEST_MAX,
+                             .decode = decode_request,
+                             .hwm = hwm,
+                             .linger = 1000,
+                             .batch_max = BATCH_MAX,
+                             .on_request = on_command,
+                             .on_refused = on_refused,
+                             .on_invalid = on_invalid,
+                             .on_batch = on_batch_end,
+                             .arg = &q};
+    q.server = hb_server_new(q.loop, q.ctx, &sc);
+    q.pub = hb_socket_open(q.ctx, ZMQ_PUB, q.config->endpoints.bus_pub, 0, hwm, 1000);
+    if (!q.server || !q.pub)
+        return 1;
     uv_timer_init(q.loop, &q.heartbeat);
     uv_timer_init(q.loop, &q.rollover);
     uv_timer_init(q.loop, &q.stats);
@@ -304,7 +338,6 @@ int main(int argc, char **argv)
 
     uv_run(q.loop, UV_RUN_DEFAULT);
 
-    on_stats(&q.stats);
     zmq_close(q.pub);
     zmq_ctx_term(q.ctx);
     int rc = uv_loop_close(q.loop);

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "hallbus/clock.h"
-#include "hallbus/version.h"
+#include "hallbus/daemon.h"
 #include "hallctl.h"
 #include "text.h"
 
@@ -115,7 +115,7 @@ int hc_getopt(hc_getopt_t *g, const char **arg)
             hc_print_usage(stdout, ctl->cmd);
             return fail(g, HC_EXIT_OK);
         case G_VERSION:
-            printf("hallctl %s\n", HB_VERSION);
+            printf("hallctl %s\n", hb_version());
             return fail(g, HC_EXIT_OK);
         case ':':
             hc_usage_error(ctl, "%s needs a value", option_name(g, optopt, name, sizeof name));

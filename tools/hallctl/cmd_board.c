@@ -17,6 +17,7 @@
 
 #include "hallbus/clock.h"
 #include "hallbus/envelope.h"
+#include "hallbus/socket.h"
 #include "hallctl.h"
 #include "table.h"
 #include "text.h"
@@ -217,8 +218,7 @@ static int run(board_t *b)
     int linger = 0;
     zmq_setsockopt(b->sub, ZMQ_LINGER, &linger, sizeof linger);
     char prefix[HB_TOPIC_MAX];
-    snprintf(prefix, sizeof prefix, "hall.%s%s", b->ctl->hall_id ? b->ctl->hall_id : "",
-             b->ctl->hall_id ? "." : "");
+    hb_topic_prefix(b->ctl->hall_id, prefix);
     zmq_setsockopt(b->sub, ZMQ_SUBSCRIBE, prefix, strlen(prefix));
     if (zmq_connect(b->sub, b->ctl->bus_sub_endpoint) != 0) {
         tx_line(stderr, "hallctl: cannot connect to %s: %s", b->ctl->bus_sub_endpoint,

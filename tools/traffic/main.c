@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "hallbus/version.h"
+#include "hallbus/daemon.h"
 #include "hallbus/clock.h"
 #include "hallbus/config.h"
 #include "hallbus/log.h"
@@ -274,7 +274,7 @@ int main(int argc, char **argv)
             usage(stdout);
             return 0;
         case 'V':
-            printf("hall-traffic %s\n", HB_VERSION);
+            printf("hall-traffic %s\n", hb_version());
             return 0;
         default:
             usage(stderr);

@@ -1,12 +1,13 @@
 /* What every daemon's main() does the same way: read -c/--config,
- * --log-level and --help (plus its own options), start logging, load the
- * hall file; and open its ZeroMQ sockets with the limits set on purpose. */
+ * --log-level, --help and --version (plus its own options), start logging,
+ * load the hall file. (Its sockets: hallbus/socket.h.) */
 #ifndef HALLBUS_DAEMON_H
 #define HALLBUS_DAEMON_H
 
 #include <getopt.h>
 
 #include "hallbus/config.h"
+#include "hallbus/socket.h"
 
 /* A daemon's own option: called with getopt's value and argument; returns
  * 0, or -1 after printing what is wrong (then the daemon exits 2). */
@@ -22,15 +23,23 @@ typedef struct {
     int config_optional; /* the daemon can run without a hall file */
 } hb_daemon_spec_t;
 
-/* Parses ARGV, starts logging and loads the hall file into *CONFIG (NULL
- * when optional and absent). Returns -1 to go on, or the status to exit
- * with: 0 after --help, 2 for bad options or a bad hall file (said why). */
-int hb_daemon_start(const hb_daemon_spec_t *spec, int argc, char **argv, hb_config_t **config);
+/* What main() does after hb_daemon_start. */
+typedef enum {
+    HB_DAEMON_RUN = 0,    /* go on: logging started, *config loaded (or NULL when optional) */
+    HB_DAEMON_EXIT_OK,    /* --help or --version was answered: exit 0 */
+    HB_DAEMON_EXIT_USAGE, /* bad options or a bad hall file, said why: exit 2 */
+} hb_daemon_start_t;
 
-/* A socket of TYPE bound (BIND) or connected to ENDPOINT, with both
- * high-water marks at HWM, LINGER ms at close, and frames over 16 MiB
- * refused; a DEALER queues nothing for a peer that is not connected
- * (ZMQ_IMMEDIATE). NULL with the reason logged. */
-void *hb_socket_open(void *ctx, int type, const char *endpoint, int bind, int hwm, int linger);
+/* Parses ARGV, starts logging and loads the hall file into *CONFIG (the
+ * caller owns it: hb_config_destroy). --help and --version print and touch
+ * nothing else (no file, no socket). */
+hb_daemon_start_t hb_daemon_start(const hb_daemon_spec_t *spec, int argc, char **argv,
+                                  hb_config_t **config);
+
+/* The status to exit with for a start result other than HB_DAEMON_RUN. */
+int hb_daemon_exit_status(hb_daemon_start_t start);
+
+/* The project's version ("0.9.0"), from project(VERSION) in CMakeLists.txt. */
+const char *hb_version(void);
 
 #endif

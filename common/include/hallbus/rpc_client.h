@@ -28,7 +28,4 @@ Hallbus__Reply *hb_rpc_call(hb_rpc_t *self, Hallbus__Request *req, char *err, si
 int hb_rpc_call_raw(hb_rpc_t *self, const void *const *frames, const size_t *lens, int nframes,
                     void **out, size_t *outlen);
 
-/* The DEALER socket itself, for pipelining (benchmarks). */
-void *hb_rpc_socket(hb_rpc_t *self);
-
 #endif

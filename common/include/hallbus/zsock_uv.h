@@ -41,9 +41,6 @@ void hb_zsock_set_batch_max(hb_zsock_t *zs, int batch_max);
 /* The zmq socket, for sending. Sends should use ZMQ_DONTWAIT. */
 void *hb_zsock_socket(hb_zsock_t *zs);
 
-/* Counters. */
-unsigned long hb_zsock_received(const hb_zsock_t *zs);
-
 /* NULL-safe; sets *zs to NULL. The socket is closed asynchronously. */
 void hb_zsock_close(hb_zsock_t **zs);
 
