@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The demo hall in one command: installs what is missing, builds, and starts
-# hall-bus, hall-queue and a traffic generator on deploy/demo-hall.yaml.
+# every daemon (bus, queue, display, audit, counter, notifier) and a traffic
+# generator on deploy/demo-hall.yaml.
 #   deploy/demo.sh          start (or restart) the demo hall
 #   deploy/demo.sh stop     stop it
 set -euo pipefail
@@ -10,7 +11,7 @@ RUN=var/run
 mkdir -p "$RUN"
 
 stop() {
-  for name in hall-traffic hall-audit hall-display hall-queue hall-bus; do
+  for name in hall-traffic hall-notifier hall-counter hall-audit hall-display hall-queue hall-bus; do
     pidfile="$RUN/$name.pid"
     [ -f "$pidfile" ] || continue
     pid=$(cat "$pidfile")
@@ -44,6 +45,8 @@ for _ in $(seq 100); do
 done
 start hall-display -c "$CONFIG"
 start hall-audit -c "$CONFIG"
+start hall-counter -c "$CONFIG"
+start hall-notifier -c "$CONFIG"
 start hall-traffic -c "$CONFIG" --rate 40 --service-time 25
 
 cat <<MSG
@@ -58,6 +61,7 @@ Try:
   build/bin/hallctl -c $CONFIG audit verify    # prove nobody edited it
   build/bin/hallctl -c $CONFIG report --html --output var/report.html   # the day's review
   build/bin/hallctl -c $CONFIG take A --green elderly
+  build/bin/hallctl -c $CONFIG notify status   # what hall-notifier sent; the messages: $RUN/notifications.log
   deploy/demo.sh stop                          # stop the demo hall
 MSG
 build/bin/hallctl -c "$CONFIG" status

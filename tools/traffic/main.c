@@ -81,6 +81,13 @@ static void take_ticket(sim_t *s)
         t.green_reason = 1 + rand() % 5;
     }
     t.channel = uniform() < 0.2 ? "online" : "kiosk";
+    /* where the hall has a command channel (the demo's), one citizen in ten
+     * leaves a contact, so the notifier has someone to tell */
+    char contact[32];
+    if (s->config->notifier.command.enabled && uniform() < 0.1) {
+        snprintf(contact, sizeof contact, "citizen-%lu@demo", s->taken + 1);
+        t.contact = contact;
+    }
     req.command_case = HALLBUS__REQUEST__COMMAND_TAKE_TICKET;
     req.take_ticket = &t;
     int code = send_cmd(s, &req);
