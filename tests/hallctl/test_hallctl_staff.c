@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "fixture.h"
 #include "hallbus/accounts.h"
 
 static char bin[512];
@@ -161,4 +162,61 @@ Test(hallctl_staff, the_hall_file_names_the_accounts_file)
     struct stat st;
     cr_assert_eq(stat(named, &st), 0, "the file the hall file names was written");
     cr_assert_neq(stat(file, &st), 0);
+}
+
+/* ── sign-ons on the record, as hallctl events prints them ─────────────── */
+
+static hb_fixture_t fx;
+
+static void stop_hall(void)
+{
+    hb_fixture_stop(&fx);
+    teardown();
+}
+
+static void record(const char *staff, uint32_t window, Hallbus__SignOnOutcome outcome,
+                   const char *reason)
+{
+    Hallbus__RecordSignOn c = HALLBUS__RECORD_SIGN_ON__INIT;
+    c.staff = (char *)staff;
+    c.window = window;
+    c.outcome = outcome;
+    c.reason = (char *)reason;
+    Hallbus__Request req = HALLBUS__REQUEST__INIT;
+    req.command_case = HALLBUS__REQUEST__COMMAND_RECORD_SIGN_ON;
+    req.record_sign_on = &c;
+    Hallbus__Reply *r = hb_fixture_call(&fx, &req);
+    cr_assert_not_null(r);
+    cr_assert_eq(r->code, HALLBUS__STATUS_CODE__OK, "%s", r->message);
+    hallbus__reply__free_unpacked(r, NULL);
+}
+
+Test(hallctl_staff, events_prints_sign_ons_and_failures, .fini = stop_hall)
+{
+    cr_assert_eq(hb_fixture_start(&fx, NULL), 0);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s -c %s events --kind staff. --heartbeats --count 2", bin,
+             fx.config);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    char line[512];
+    /* a heartbeat shows the subscription is live: nothing sent after it is lost */
+    bool live = false;
+    while (!live && fgets(line, sizeof line, p))
+        live = strstr(line, "heartbeat") != NULL;
+    cr_assert(live, "hallctl events saw a heartbeat");
+    record("S023", 1, HALLBUS__SIGN_ON_OUTCOME__SIGN_ON_WRONG_PASSWORD,
+           "wrong password; 4 attempts left before the account is locked for 15 minutes");
+    record("S023", 1, HALLBUS__SIGN_ON_OUTCOME__SIGN_ON_OK, "");
+    size_t used = 0;
+    while (fgets(line, sizeof line, p))
+        if (!strstr(line, "heartbeat") && used + strlen(line) < sizeof out) {
+            memcpy(out + used, line, strlen(line) + 1);
+            used += strlen(line);
+        }
+    cr_assert_eq(pclose(p), 0);
+    cr_assert(strstr(out, "staff.sign_on_failed") &&
+                  strstr(out, "S023 at window 1: wrong password (wrong password; 4 attempts"),
+              "%s", out);
+    cr_assert(strstr(out, "staff.signed_on") && strstr(out, "S023 at window 1"), "%s", out);
 }
