@@ -14,7 +14,7 @@ PACKAGES=(
   libjansson-dev                    # JSON for scripts and browsers
   uthash-dev                        # hash tables
   libcriterion-dev                  # tests
-  libsodium-dev                     # SHA-256 chains and HMAC signatures
+  libsodium-dev                     # SHA-256 chains, HMAC signatures, staff password hashes
   libcurl4-openssl-dev              # webhooks and SMS gateways, on the libuv loop
   libh2o-dev                        # HTTP for the boards (h2o's libuv backend)
   chromium                          # the browser test of the boards

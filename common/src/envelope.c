@@ -88,6 +88,8 @@ static const hb_event_kind_t event_kinds[] = {
     {HALLBUS__ENVELOPE__EVENT_DAILY_RESET, "day.reset", "DailyReset"},
     {HALLBUS__ENVELOPE__EVENT_HEARTBEAT, "heartbeat", "Heartbeat"},
     {HALLBUS__ENVELOPE__EVENT_LINE_MOVED, "line.moved", "LineMoved"},
+    {HALLBUS__ENVELOPE__EVENT_STAFF_SIGNED_ON, "staff.signed_on", "StaffSignedOn"},
+    {HALLBUS__ENVELOPE__EVENT_STAFF_SIGN_ON_FAILED, "staff.sign_on_failed", "StaffSignOnFailed"},
 };
 
 const hb_event_kind_t *hb_event_kinds(size_t *count)
@@ -169,6 +171,8 @@ const char *hb_command_name(const Hallbus__Request *req)
         return "fetch-events";
     case HALLBUS__REQUEST__COMMAND_RESOLVE_CONTACT:
         return "resolve-contact";
+    case HALLBUS__REQUEST__COMMAND_RECORD_SIGN_ON:
+        return "record-sign-on";
     default:
         return "none";
     }

@@ -254,6 +254,11 @@ static int dispatch(hall_t *hall, const Hallbus__Request *req, int64_t now, outc
         return o->complaints
                    ? HALLBUS__STATUS_CODE__OK
                    : hall_refuse(err, HALLBUS__STATUS_CODE__INTERNAL, "cannot read the complaints");
+    case HALLBUS__REQUEST__COMMAND_RECORD_SIGN_ON: {
+        const Hallbus__RecordSignOn *c = req->record_sign_on;
+        hall_sign_on_t in = {c->staff, c->window, c->outcome, c->reason, req->actor};
+        return hall_record_sign_on(hall, &in, now, err);
+    }
     case HALLBUS__REQUEST__COMMAND_FETCH_EVENTS:
         return fetch_events(hall, req->fetch_events, o);
     case HALLBUS__REQUEST__COMMAND_RESOLVE_CONTACT:

@@ -241,6 +241,17 @@ int hall_update_complaint(hall_t *self, uint64_t id, Hallbus__ComplaintState sta
                           const char *handler, const char *note, const char *reply, int64_t now,
                           Hallbus__Complaint **out, hall_err_t *err);
 
+/* A sign-on at a window as hall-counter checked it (hall_staff.c): on the
+ * record as staff.signed_on or staff.sign_on_failed; changes no window. */
+typedef struct {
+    const char *staff; /* the id as typed */
+    uint32_t window;
+    Hallbus__SignOnOutcome outcome;
+    const char *reason; /* why refused; may be NULL */
+    const char *source; /* who reports it: the request's actor; may be NULL */
+} hall_sign_on_t;
+int hall_record_sign_on(hall_t *self, const hall_sign_on_t *in, int64_t now, hall_err_t *err);
+
 int hall_call_next(hall_t *self, uint32_t window, int64_t now, ticket_t **out, hall_err_t *err);
 int hall_call_ticket(hall_t *self, uint32_t window, const char *ticket_number, int64_t now,
                      ticket_t **out, hall_err_t *err);

@@ -505,3 +505,24 @@ Test(config, an_unknown_policy_and_a_bad_session_are_refused)
     refuse_edit("queue:\n", "hours:\n  mon: [\"12:00-08:30\"]\nqueue:\n",
                 ":23: hours.mon[0]: \"12:00-08:30\" is not a session");
 }
+
+Test(config, the_staff_accounts_file_is_named_in_security_or_defaults)
+{
+    static const char HALL[] = "hall: {id: t9, name: Minimal}\n"
+                               "services: [{prefix: A, name: One}]\n"
+                               "windows: [{number: 1, services: [A]}]\n"
+                               "endpoints: {command: \"ipc://a\", bus_pub: \"ipc://b\","
+                               " bus_sub: \"ipc://c\"}\n";
+    hb_config_t *c = load_text(HALL);
+    cr_assert_not_null(c, "%s", err);
+    cr_assert_str_eq(c->security.accounts, "var/keys/staff.json");
+    hb_config_destroy(&c);
+    char yaml[sizeof HALL + 128];
+    snprintf(yaml, sizeof yaml, "%ssecurity:\n  accounts: \"etc/staff.json\"\n", HALL);
+    c = load_text(yaml);
+    cr_assert_not_null(c, "%s", err);
+    cr_assert_str_eq(c->security.accounts, "etc/staff.json");
+    hb_config_destroy(&c);
+    snprintf(yaml, sizeof yaml, "%ssecurity:\n  accounts: \"\"\n", HALL);
+    assert_refused(load_text(yaml), "security.accounts");
+}

@@ -186,6 +186,47 @@ static bool describe_appointment_or_complaint(FILE *f, const Hallbus__Envelope *
     return true;
 }
 
+static const char *sign_on_word(Hallbus__SignOnOutcome o)
+{
+    switch (o) {
+    case HALLBUS__SIGN_ON_OUTCOME__SIGN_ON_OK:
+        return "signed on";
+    case HALLBUS__SIGN_ON_OUTCOME__SIGN_ON_WRONG_PASSWORD:
+        return "wrong password";
+    case HALLBUS__SIGN_ON_OUTCOME__SIGN_ON_LOCKED:
+        return "locked";
+    case HALLBUS__SIGN_ON_OUTCOME__SIGN_ON_DISABLED:
+        return "disabled";
+    case HALLBUS__SIGN_ON_OUTCOME__SIGN_ON_UNKNOWN:
+        return "unknown id";
+    default:
+        return "?";
+    }
+}
+
+/* Returns false for an event that is not a sign-on. */
+static bool describe_sign_on(FILE *f, const Hallbus__Envelope *env)
+{
+    switch (env->event_case) {
+    case HALLBUS__ENVELOPE__EVENT_STAFF_SIGNED_ON: {
+        const Hallbus__StaffSignedOn *e = env->staff_signed_on;
+        fprintf(f, "%s at window %u", S(e->staff), e->window);
+        paren(f, e->source, NULL);
+        break;
+    }
+    case HALLBUS__ENVELOPE__EVENT_STAFF_SIGN_ON_FAILED: {
+        const Hallbus__StaffSignOnFailed *e = env->staff_sign_on_failed;
+        fprintf(f, "%s at window %u: %s", S(e->staff), e->window, sign_on_word(e->outcome));
+        if (e->reason && *e->reason)
+            fprintf(f, " (%s)", e->reason);
+        break;
+    }
+    default:
+        return false;
+    }
+    return true;
+}
+
 static void describe_window(FILE *f, const Hallbus__Window *w, const char *reason)
 {
     if (!w) {
@@ -237,7 +278,8 @@ char *ev_describe(const Hallbus__Envelope *env)
     }
     default:
         /* a newer hall's event: protobuf-c keeps it as an unknown field */
-        if (!describe_ticket_event(f, env) && !describe_appointment_or_complaint(f, env))
+        if (!describe_ticket_event(f, env) && !describe_appointment_or_complaint(f, env) &&
+            !describe_sign_on(f, env))
             fputs("(an event this hallctl does not know)", f);
         break;
     }

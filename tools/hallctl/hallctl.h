@@ -181,7 +181,7 @@ int cmd_window_close(hallctl_t *ctl, int argc, char **argv);
 int cmd_status(hallctl_t *ctl, int argc, char **argv);
 int cmd_snapshot(hallctl_t *ctl, int argc, char **argv);
 int cmd_events(hallctl_t *ctl, int argc, char **argv);
-int cmd_board(hallctl_t *ctl, int argc, char **argv); /* cmd_board.c */
+int cmd_board(hallctl_t *ctl, int argc, char **argv);         /* cmd_board.c */
 int cmd_ticket_notice(hallctl_t *ctl, int argc, char **argv); /* cmd_notice.c */
 int cmd_call_ticket(hallctl_t *ctl, int argc, char **argv);   /* cmd_call_ticket.c */
 /* cmd_appointments.c */
@@ -195,5 +195,11 @@ int cmd_complaint_handle(hallctl_t *ctl, int argc, char **argv);
 int cmd_complaint_reply(hallctl_t *ctl, int argc, char **argv);
 int cmd_complaints(hallctl_t *ctl, int argc, char **argv);
 int cmd_ready(hallctl_t *ctl, int argc, char **argv); /* cmd_ready.c */
+/* cmd_staff.c: the staff accounts file, no daemon needed */
+int cmd_staff_add(hallctl_t *ctl, int argc, char **argv);
+int cmd_staff_passwd(hallctl_t *ctl, int argc, char **argv);
+int cmd_staff_disable(hallctl_t *ctl, int argc, char **argv);
+int cmd_staff_enable(hallctl_t *ctl, int argc, char **argv);
+int cmd_staff_list(hallctl_t *ctl, int argc, char **argv);
 
 #endif
