@@ -1,9 +1,11 @@
 /* hall-counter: what its files share.
  *
  * One counter serves a set of windows of one hall. Its loop watches three
- * sockets: a ROUTER where window terminals send commands (terminals.c), a
- * DEALER to hall-queue where it forwards them and sends its own requests
- * (forward.c), and a SUB on the bus for the hall's events, from which it
+ * sockets: the shared REQ-framed server (hb_server, hallbus/server.h) where
+ * window terminals send commands (terminals.c), the shared async client
+ * (hb_client, hallbus/client.h) to hall-queue, through which it forwards
+ * them and sends its own requests (forward.c), and a SUB on the bus for the
+ * hall's events, from which it
  * learns who is signed on at its windows and when their services started
  * (watch.c). A timer turns services past their target time into warnings
  * (timers.c). The counter keeps no copy of the waiting lines: hall-queue
@@ -16,11 +18,12 @@
 #include <uv.h>
 
 #include "hallbus.pb-c.h"
+#include "hallbus/client.h"
 #include "hallbus/config.h"
+#include "hallbus/server.h"
 #include "hallbus/signals.h"
 #include "hallbus/socket.h"
 #include "hallbus/zsock_uv.h"
-#include "inflight.h"
 #include "overtime.h"
 #include "route.h"
 
@@ -38,12 +41,11 @@ typedef struct {
 typedef struct {
     unsigned long forwarded;  /* terminal commands sent on to hall-queue */
     unsigned long answered;   /* replies relayed back */
-    unsigned long refused;    /* refused by the counter itself */
-    unsigned long malformed;  /* bytes that were not a Request, or too large */
-    unsigned long bad_frames; /* not [empty][Request] */
+    unsigned long refused;    /* refused by the counter itself (bad bytes and framing are
+                                 counted by the server: hb_server_counters) */
     unsigned long unknown;    /* commands a counter does not take */
-    unsigned long timeouts;   /* hall-queue did not answer in time */
-    unsigned long late;       /* replies after their timeout, dropped */
+    unsigned long timeouts;   /* hall-queue did not answer in time (late replies are
+                                 dropped by the client: hb_client_counters) */
     unsigned long overtime;   /* warnings given */
     unsigned long resyncs;    /* snapshots taken */
     unsigned long bad_events; /* undecodable events */
@@ -58,15 +60,14 @@ typedef struct {
     char topic[HB_TOPIC_MAX]; /* "hall.<id>." */
 
     void *ctx;
-    hb_zsock_t *terminals; /* ROUTER */
-    hb_zsock_t *queue;     /* DEALER */
-    hb_zsock_t *events;    /* SUB */
+    hb_server_t *terminals; /* the terminals' REQ-framed ROUTER */
+    hb_client_t *queue;     /* requests to hall-queue */
+    hb_zsock_t *events;     /* SUB */
     uv_timer_t tick;
     uv_timer_t stats_timer;
     hb_signals_t signals;
     bool stopping;
 
-    inflight_table_t inflight;
     ot_table_t overtime;
     counter_window_t *windows; /* one per served window, ascending */
 
@@ -84,24 +85,30 @@ typedef struct {
 
 counter_window_t *counter_window(counter_t *c, uint32_t number);
 
-/* terminals.c: the ROUTER side. */
-void terminals_on_msg(hb_zsock_t *zs, zmq_msg_t *frames, int n, bool overflow, void *arg);
-/* Sends REPLY to the terminal IDENTITY. */
-void terminals_send(counter_t *c, const uint8_t *identity, size_t identity_len,
-                    const Hallbus__Reply *reply);
-void terminals_refuse(counter_t *c, const uint8_t *identity, size_t identity_len,
-                      uint64_t request_id, Hallbus__StatusCode code, const char *msg);
+/* terminals.c: the terminals' side, on the shared server. */
+/* Binds the terminals' endpoint (c->self.endpoint) into c->terminals. 0 or -1. */
+int terminals_open(counter_t *c);
+/* Sends REPLY (borrowed) to the terminal at ROUTE. */
+void terminals_send(counter_t *c, const hb_route_t *route, const Hallbus__Reply *reply);
+void terminals_refuse(counter_t *c, const hb_route_t *route, uint64_t request_id,
+                      Hallbus__StatusCode code, const char *msg);
 
-/* forward.c: the DEALER to hall-queue. */
-/* Sends REQ (its request_id replaced by the counter's own) and records
- * ENTRY in flight. Returns 0; or -1 with WHY when it cannot be sent. */
-int forward_request(counter_t *c, Hallbus__Request *req, const inflight_t *entry, char *why,
-                    size_t whylen);
-void forward_on_msg(hb_zsock_t *zs, zmq_msg_t *frames, int n, bool overflow, void *arg);
-/* Answers requests that waited too long. */
-void forward_expire(counter_t *c, int64_t now_mono_us);
-/* Answers every terminal still waiting (at shutdown). */
-void forward_abandon(counter_t *c, const char *why);
+/* forward.c: requests to hall-queue, through the shared client. */
+/* Connects c->queue to hall-queue's command endpoint. 0 or -1. */
+int forward_open(counter_t *c);
+/* Forwards a terminal's command REQ (borrowed) to hall-queue, due within
+ * counter.request_timeout_ms; the reply, or the INTERNAL error that stands
+ * for it (time-out, unreadable reply, shutdown), goes back to ROUTE with
+ * the terminal's own request_id, and the overtime notice of WINDOW (0:
+ * none) in its window_notice. 0; or -1 with WHY when it cannot be sent (no
+ * callback then). */
+int forward_command(counter_t *c, const hb_route_t *route, Hallbus__Request *req, uint32_t window,
+                    char *why, size_t whylen);
+/* Sends one of the counter's own requests (REQ borrowed), due within
+ * counter.request_timeout_ms; CB(ARG) runs once with the outcome. 0; or -1
+ * with WHY when it cannot be sent (no callback then). */
+int forward_send(counter_t *c, Hallbus__Request *req, hb_client_cb cb, void *arg, char *why,
+                 size_t whylen);
 
 /* watch.c: the hall's events and snapshots. */
 void watch_on_msg(hb_zsock_t *zs, zmq_msg_t *frames, int n, bool overflow, void *arg);

@@ -88,6 +88,18 @@ void watch_free(counter_t *c)
     c->buffer = NULL;
 }
 
+static void on_snapshot_reply(hb_client_t *client, hb_client_outcome_t outcome,
+                              ProtobufCMessage *msg, void *arg)
+{
+    counter_t *c = arg;
+    if (outcome == HB_CLIENT_REPLY)
+        watch_on_snapshot(c, (const Hallbus__Reply *)msg);
+    else if (outcome == HB_CLIENT_CANCELLED)
+        c->snapshot_pending = false;
+    else
+        watch_snapshot_failed(c);
+}
+
 static void ask_snapshot(counter_t *c, int64_t now_mono_us)
 {
     Hallbus__Request req = HALLBUS__REQUEST__INIT;
@@ -95,10 +107,9 @@ static void ask_snapshot(counter_t *c, int64_t now_mono_us)
     req.command_case = HALLBUS__REQUEST__COMMAND_GET_SNAPSHOT;
     req.get_snapshot = &get;
     req.hall_id = c->config->hall.id;
-    inflight_t entry = {.kind = INFLIGHT_SNAPSHOT, .command = (int)req.command_case};
     char why[256];
     c->snapshot_asked_us = now_mono_us;
-    if (forward_request(c, &req, &entry, why, sizeof why) != 0) {
+    if (forward_send(c, &req, on_snapshot_reply, c, why, sizeof why) != 0) {
         hb_debug("snapshot not asked: %s", why);
         return;
     }
