@@ -35,7 +35,6 @@ counter_window_t *counter_window(counter_t *c, uint32_t number)
 static void on_tick(uv_timer_t *t)
 {
     counter_t *c = t->data;
-    watch_tick(c, hb_mono_us());
     timers_check(c, hb_now_us());
 }
 
@@ -46,11 +45,14 @@ static void on_stats(uv_timer_t *t)
     hb_server_counters_t none = {0};
     const hb_server_counters_t *in = c->terminals ? hb_server_counters(c->terminals) : &none;
     unsigned long late = c->queue ? hb_client_counters(c->queue)->late : 0;
+    hb_follow_sub_counters_t f = {0};
+    if (c->follow)
+        f = hb_follow_sub_counters(c->follow);
     hb_info("forwarded %lu command(s), answered %lu, refused %lu (malformed %lu, badly framed "
             "%lu, not for a counter %lu), timed out %lu, late replies %lu; %lu overtime "
-            "warning(s); %lu snapshot(s); seq %llu",
+            "warning(s); %lu snapshot(s), %lu undecodable event(s); seq %llu",
             s->forwarded, s->answered, s->refused, in->malformed + in->too_large, in->bad_framing,
-            s->unknown, s->timeouts, late, s->overtime, s->resyncs,
+            s->unknown, s->timeouts, late, s->overtime, f.follower.snapshots, f.malformed,
             (unsigned long long)c->last_seq);
 }
 
@@ -62,7 +64,7 @@ static void on_stop(void *arg)
     hb_client_close(&c->queue);
     c->stopping = true;
     hb_server_close(&c->terminals);
-    hb_zsock_close(&c->events);
+    hb_follow_sub_close(&c->follow);
     uv_close((uv_handle_t *)&c->tick, NULL);
     uv_close((uv_handle_t *)&c->stats_timer, NULL);
     hb_signals_close(&c->signals);
@@ -154,7 +156,6 @@ static int pick_instance(counter_t *c, const char *id, const char *windows, cons
 
 static void destroy(counter_t *c)
 {
-    watch_free(c);
     ot_free(&c->overtime);
     free(c->windows);
     free(c->self.id);
@@ -183,7 +184,6 @@ int main(int argc, char **argv)
     }
     c.route = (route_table_t){.config = c.config, .self = &c.self};
     snprintf(c.actor, sizeof c.actor, "hall-counter/%s", c.self.id);
-    hb_topic_prefix(c.config->hall.id, c.topic);
     c.windows = calloc(c.self.windows_count ? c.self.windows_count : 1, sizeof *c.windows);
     if (!c.windows || ot_init(&c.overtime, c.self.windows, c.self.windows_count,
                               c.config->counter.overtime_unit_ms) != 0) {
@@ -196,14 +196,7 @@ int main(int argc, char **argv)
 
     c.ctx = zmq_ctx_new();
     c.loop = uv_default_loop();
-    void *sub = hb_socket_open(c.ctx, ZMQ_SUB, c.config->endpoints.bus_sub, 0, 100000, 0);
-    if (sub) {
-        zmq_setsockopt(sub, ZMQ_SUBSCRIBE, c.topic, strlen(c.topic));
-        c.events = hb_zsock_new(c.loop, sub, watch_on_msg, NULL, &c);
-        if (!c.events)
-            zmq_close(sub);
-    }
-    if (!c.events || terminals_open(&c) != 0 || forward_open(&c) != 0)
+    if (terminals_open(&c) != 0 || forward_open(&c) != 0 || watch_open(&c) != 0)
         return 1; /* said why; exiting closes what was opened */
     uv_timer_init(c.loop, &c.tick);
     uv_timer_init(c.loop, &c.stats_timer);
