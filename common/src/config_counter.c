@@ -290,8 +290,7 @@ int hb_cfg_counter_build(const hb_cfg_report_t *report, raw_counter_t *raw, hb_c
             if (build_instance(report, raw, i, config) != 0)
                 return -1;
     }
-    conf->endpoint = strdup(conf->instances[0].endpoint);
-    return conf->endpoint ? 0 : -1;
+    return 0;
 }
 
 void hb_cfg_counter_free(hb_counter_conf_t *conf)
@@ -302,6 +301,5 @@ void hb_cfg_counter_free(hb_counter_conf_t *conf)
         free(conf->instances[i].windows);
     }
     free(conf->instances);
-    free(conf->endpoint);
     *conf = (hb_counter_conf_t){0};
 }

@@ -16,8 +16,6 @@
 #include "hallbus/log.h"
 
 #define TICK_MS 100
-#define INFLIGHT_MAX 10000
-#define MAX_FRAME_BYTES (16 << 20) /* beyond this zmq drops the connection */
 
 counter_window_t *counter_window(counter_t *c, uint32_t number)
 {
@@ -37,9 +35,6 @@ counter_window_t *counter_window(counter_t *c, uint32_t number)
 static void on_tick(uv_timer_t *t)
 {
     counter_t *c = t->data;
-    int64_t mono = hb_mono_us();
-    forward_expire(c, mono);
-    watch_tick(c, mono);
     timers_check(c, hb_now_us());
 }
 
@@ -47,21 +42,29 @@ static void on_stats(uv_timer_t *t)
 {
     counter_t *c = t->data;
     const counter_stats_t *s = &c->stats;
+    hb_server_counters_t none = {0};
+    const hb_server_counters_t *in = c->terminals ? hb_server_counters(c->terminals) : &none;
+    unsigned long late = c->queue ? hb_client_counters(c->queue)->late : 0;
+    hb_follow_sub_counters_t f = {0};
+    if (c->follow)
+        f = hb_follow_sub_counters(c->follow);
     hb_info("forwarded %lu command(s), answered %lu, refused %lu (malformed %lu, badly framed "
             "%lu, not for a counter %lu), timed out %lu, late replies %lu; %lu overtime "
-            "warning(s); %lu snapshot(s); seq %llu",
-            s->forwarded, s->answered, s->refused, s->malformed, s->bad_frames, s->unknown,
-            s->timeouts, s->late, s->overtime, s->resyncs, (unsigned long long)c->last_seq);
+            "warning(s); %lu snapshot(s), %lu undecodable event(s); seq %llu",
+            s->forwarded, s->answered, s->refused, in->malformed + in->too_large, in->bad_framing,
+            s->unknown, s->timeouts, late, s->overtime, f.follower.snapshots, f.malformed,
+            (unsigned long long)c->last_seq);
 }
 
 static void on_stop(void *arg)
 {
     counter_t *c = arg;
+    /* the client first: the terminals still waiting are answered (its
+     * callbacks, cancelled) through the server, which closes after */
+    hb_client_close(&c->queue);
     c->stopping = true;
-    forward_abandon(c, "hall-counter is stopping; the command may or may not have been applied");
-    hb_zsock_close(&c->terminals);
-    hb_zsock_close(&c->queue);
-    hb_zsock_close(&c->events);
+    hb_server_close(&c->terminals);
+    hb_follow_sub_close(&c->follow);
     uv_close((uv_handle_t *)&c->tick, NULL);
     uv_close((uv_handle_t *)&c->stats_timer, NULL);
     hb_signals_close(&c->signals);
@@ -153,8 +156,6 @@ static int pick_instance(counter_t *c, const char *id, const char *windows, cons
 
 static void destroy(counter_t *c)
 {
-    watch_free(c);
-    inflight_free(&c->inflight);
     ot_free(&c->overtime);
     free(c->windows);
     free(c->self.id);
@@ -183,7 +184,6 @@ int main(int argc, char **argv)
     }
     c.route = (route_table_t){.config = c.config, .self = &c.self};
     snprintf(c.actor, sizeof c.actor, "hall-counter/%s", c.self.id);
-    hb_topic_prefix(c.config->hall.id, c.topic);
     c.windows = calloc(c.self.windows_count ? c.self.windows_count : 1, sizeof *c.windows);
     if (!c.windows || ot_init(&c.overtime, c.self.windows, c.self.windows_count,
                               c.config->counter.overtime_unit_ms) != 0) {
@@ -193,33 +193,11 @@ int main(int argc, char **argv)
     }
     for (unsigned i = 0; i < c.self.windows_count; i++)
         c.windows[i].number = c.self.windows[i];
-    inflight_init(&c.inflight, INFLIGHT_MAX, (uint64_t)hb_now_us() << 8);
 
     c.ctx = zmq_ctx_new();
-    void *router = hb_socket_open(c.ctx, ZMQ_ROUTER, c.self.endpoint, 1, 100000, 500);
-    void *dealer = hb_socket_open(c.ctx, ZMQ_DEALER, c.config->endpoints.command, 0, 100000, 0);
-    void *sub = hb_socket_open(c.ctx, ZMQ_SUB, c.config->endpoints.bus_sub, 0, 100000, 0);
-    if (!router || !dealer || !sub) {
-        if (router)
-            zmq_close(router);
-        if (dealer)
-            zmq_close(dealer);
-        if (sub)
-            zmq_close(sub);
-        zmq_ctx_term(c.ctx);
-        destroy(&c);
-        return 1;
-    }
-    zmq_setsockopt(sub, ZMQ_SUBSCRIBE, c.topic, strlen(c.topic));
-
     c.loop = uv_default_loop();
-    c.terminals = hb_zsock_new(c.loop, router, terminals_on_msg, NULL, &c);
-    c.queue = hb_zsock_new(c.loop, dealer, forward_on_msg, NULL, &c);
-    c.events = hb_zsock_new(c.loop, sub, watch_on_msg, NULL, &c);
-    if (!c.terminals || !c.queue || !c.events) {
-        hb_error("cannot watch the sockets on the loop");
-        return 1;
-    }
+    if (terminals_open(&c) != 0 || forward_open(&c) != 0 || watch_open(&c) != 0)
+        return 1; /* said why; exiting closes what was opened */
     uv_timer_init(c.loop, &c.tick);
     uv_timer_init(c.loop, &c.stats_timer);
     c.tick.data = c.stats_timer.data = &c;

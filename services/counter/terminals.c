@@ -1,45 +1,35 @@
 /* The window terminals' side: frames in, checks, forward; replies out.
  *
  * A terminal speaks to the counter exactly as to hall-queue: REQ framing
- * (an empty delimiter, then one Request), one Reply back. Whatever is
- * wrong with what it sends is answered with a reply that says so, counted,
- * logged the first time, and the counter goes on. */
+ * (an empty delimiter, then one Request), one Reply back. The framing,
+ * size limit and decoding are the shared server's (hallbus/server.h);
+ * whatever is wrong with what a terminal sends is answered with a reply
+ * that says so, counted, logged the first time, and the counter goes on. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zmq.h>
 
 #include "counter.h"
 #include "hallbus/envelope.h"
 #include "hallbus/log.h"
 
-void terminals_send(counter_t *c, const uint8_t *identity, size_t identity_len,
-                    const Hallbus__Reply *reply)
+void terminals_send(counter_t *c, const hb_route_t *route, const Hallbus__Reply *reply)
 {
-    if (!c->terminals)
-        return;
-    size_t len = hallbus__reply__get_packed_size(reply);
-    uint8_t stackbuf[4096];
-    uint8_t *buf = len <= sizeof stackbuf ? stackbuf : malloc(len);
-    if (!buf)
-        return;
-    hallbus__reply__pack(reply, buf);
-    const void *bufs[3] = {identity, "", buf};
-    size_t lens[3] = {identity_len, 0, len};
-    if (hb_zsock_sendv(hb_zsock_socket(c->terminals), bufs, lens, 3) != 0)
+    if (c->terminals && hb_server_reply(c->terminals, route, &reply->base) != 0)
         hb_debug("reply not delivered to a terminal: %s", zmq_strerror(errno));
-    if (buf != stackbuf)
-        free(buf);
 }
 
-void terminals_refuse(counter_t *c, const uint8_t *identity, size_t identity_len,
-                      uint64_t request_id, Hallbus__StatusCode code, const char *msg)
+void terminals_refuse(counter_t *c, const hb_route_t *route, uint64_t request_id,
+                      Hallbus__StatusCode code, const char *msg)
 {
     Hallbus__Reply reply = HALLBUS__REPLY__INIT;
     reply.request_id = request_id;
     reply.code = code;
     reply.message = (char *)msg;
     reply.seq = c->last_seq;
-    terminals_send(c, identity, identity_len, &reply);
+    terminals_send(c, route, &reply);
 }
 
 /* First of a kind logged, then every 10000th, so a flood cannot fill the disk. */
@@ -81,63 +71,38 @@ static Hallbus__StatusCode check_staff(counter_t *c, const Hallbus__Request *req
     return HALLBUS__STATUS_CODE__OK;
 }
 
-static void handle(counter_t *c, const uint8_t *identity, size_t identity_len, const void *data,
-                   size_t len)
+/* A decoded command: checked here, then forwarded. */
+static void on_request(hb_server_t *server, const hb_route_t *route, ProtobufCMessage *msg,
+                       void *arg)
 {
-    Hallbus__Request *req = NULL;
-    const char *why = NULL;
-    int drc = hb_request_decode(data, len, &req, &why);
-    if (drc == HB_DECODE_INVALID) {
-        terminals_refuse(c, identity, identity_len, req->request_id,
-                         HALLBUS__STATUS_CODE__INVALID_ARGUMENT, why);
-        hallbus__request__free_unpacked(req, NULL);
-        return;
-    }
-    if (drc != HB_DECODE_OK) {
-        if (worth_logging(++c->stats.malformed))
-            hb_warn("refused %lu malformed request(s) from terminals; latest: %s (%zu bytes)",
-                    c->stats.malformed, why, len);
-        char msg[128];
-        snprintf(msg, sizeof msg, "%s (%zu bytes)", why, len);
-        terminals_refuse(c, identity, identity_len, 0,
-                         drc == HB_DECODE_TOO_LARGE ? HALLBUS__STATUS_CODE__TOO_LARGE
-                                                    : HALLBUS__STATUS_CODE__MALFORMED,
-                         msg);
-        return;
-    }
-
-    const uint64_t client_id = req->request_id; /* forwarding replaces it */
-    char msg[512];
-    Hallbus__StatusCode code = route_check(&c->route, req, msg, sizeof msg);
+    counter_t *c = arg;
+    Hallbus__Request *req = (Hallbus__Request *)msg;
+    char msg_text[512];
+    Hallbus__StatusCode code = route_check(&c->route, req, msg_text, sizeof msg_text);
     uint32_t window = 0;
     bool is_window = route_window_command(req, &window);
     if (code == HALLBUS__STATUS_CODE__OK && is_window)
-        code = check_staff(c, req, window, msg, sizeof msg);
+        code = check_staff(c, req, window, msg_text, sizeof msg_text);
     if (code == HALLBUS__STATUS_CODE__OK &&
         req->command_case == HALLBUS__REQUEST__COMMAND_OPEN_WINDOW &&
         (!req->open_window->staff || !*req->open_window->staff)) {
-        /* the person signing on is the one sending: fill it in */
+        /* the person signing on is the one sending: fill it in (freed with
+         * the request by the server) */
         req->open_window->staff = strdup(req->staff);
         if (!req->open_window->staff) {
             code = HALLBUS__STATUS_CODE__INTERNAL;
-            snprintf(msg, sizeof msg, "out of memory");
+            snprintf(msg_text, sizeof msg_text, "out of memory");
         }
     }
     if (code == HALLBUS__STATUS_CODE__OK) {
-        inflight_t entry = {.client_id = client_id,
-                            .kind = INFLIGHT_TERMINAL,
-                            .window = window,
-                            .command = (int)req->command_case,
-                            .identity_len = identity_len};
-        memcpy(entry.identity, identity, identity_len);
         char reason[256];
-        if (forward_request(c, req, &entry, reason, sizeof reason) == 0) {
+        if (forward_command(c, route, req, is_window ? window : 0, reason, sizeof reason) == 0) {
             c->stats.forwarded++;
             hb_debug("%s at window %u by %s forwarded", hb_command_name(req), window,
                      req->staff && *req->staff ? req->staff : "?");
         } else {
             code = HALLBUS__STATUS_CODE__INTERNAL;
-            snprintf(msg, sizeof msg, "%s", reason);
+            snprintf(msg_text, sizeof msg_text, "%s", reason);
         }
     }
     if (code != HALLBUS__STATUS_CODE__OK) {
@@ -148,30 +113,64 @@ static void handle(counter_t *c, const uint8_t *identity, size_t identity_len, c
                     req->actor && *req->actor ? req->actor : "?");
         else
             hb_debug("%s from %s refused: %s", hb_command_name(req),
-                     req->staff && *req->staff ? req->staff : "?", msg);
-        terminals_refuse(c, identity, identity_len, client_id, code, msg);
+                     req->staff && *req->staff ? req->staff : "?", msg_text);
+        terminals_refuse(c, route, req->request_id, code, msg_text);
     }
-    hallbus__request__free_unpacked(req, NULL);
 }
 
-void terminals_on_msg(hb_zsock_t *zs, zmq_msg_t *frames, int n, bool overflow, void *arg)
+/* A command whose strings a standard reader would refuse (not UTF-8, or a
+ * NUL): answered INVALID_ARGUMENT naming the field, and not forwarded. */
+static void on_invalid(hb_server_t *server, const hb_route_t *route, ProtobufCMessage *msg,
+                       const char *why, void *arg)
 {
     counter_t *c = arg;
-    const uint8_t *identity = zmq_msg_data(&frames[0]);
-    size_t identity_len = zmq_msg_size(&frames[0]);
-    if (identity_len > INFLIGHT_IDENTITY_MAX)
-        return; /* not a ROUTER identity: cannot happen */
-    /* [identity][empty][request], as a REQ socket frames it */
-    if (n != 3 || overflow || zmq_msg_size(&frames[1]) != 0) {
-        if (worth_logging(++c->stats.bad_frames))
-            hb_warn("refused %lu badly framed command(s) from terminals; latest: %d frame(s)",
-                    c->stats.bad_frames, overflow ? n + 1 : n);
-        char msg[160];
-        snprintf(msg, sizeof msg,
-                 "expected an empty delimiter frame then one Request frame, got %d frame(s)%s",
-                 n - 1, overflow ? " or more" : "");
-        terminals_refuse(c, identity, identity_len, 0, HALLBUS__STATUS_CODE__MALFORMED, msg);
+    c->stats.refused++;
+    terminals_refuse(c, route, ((Hallbus__Request *)msg)->request_id,
+                     HALLBUS__STATUS_CODE__INVALID_ARGUMENT, why);
+}
+
+/* What could not be read: answered with request_id 0 (its id is unknown). */
+static void on_refused(hb_server_t *server, const hb_route_t *route, hb_server_refusal_t kind,
+                       const char *why, size_t len, void *arg)
+{
+    counter_t *c = arg;
+    const hb_server_counters_t *n = hb_server_counters(server);
+    char msg[256];
+    if (kind == HB_SERVER_BAD_FRAMING) {
+        if (worth_logging(n->bad_framing))
+            hb_warn("refused %lu badly framed command(s) from terminals; latest: %s",
+                    n->bad_framing, why);
+        terminals_refuse(c, route, 0, HALLBUS__STATUS_CODE__MALFORMED, why);
         return;
     }
-    handle(c, identity, identity_len, zmq_msg_data(&frames[2]), zmq_msg_size(&frames[2]));
+    unsigned long bad = n->malformed + n->too_large;
+    if (worth_logging(bad))
+        hb_warn("refused %lu malformed request(s) from terminals; latest: %s (%zu bytes)", bad, why,
+                len);
+    snprintf(msg, sizeof msg, "%s (%zu bytes)", why, len);
+    terminals_refuse(c, route, 0,
+                     kind == HB_SERVER_TOO_LARGE ? HALLBUS__STATUS_CODE__TOO_LARGE
+                                                 : HALLBUS__STATUS_CODE__MALFORMED,
+                     msg);
+}
+
+static int decode_request(const void *data, size_t len, ProtobufCMessage **out, const char **why)
+{
+    return hb_request_decode(data, len, (Hallbus__Request **)out, why);
+}
+
+int terminals_open(counter_t *c)
+{
+    hb_server_config_t sc = {.endpoint = c->self.endpoint,
+                             .request_desc = &hallbus__request__descriptor,
+                             .request_max = HB_REQUEST_MAX,
+                             .decode = decode_request,
+                             .hwm = 100000,
+                             .linger = 500,
+                             .on_request = on_request,
+                             .on_refused = on_refused,
+                             .on_invalid = on_invalid,
+                             .arg = c};
+    c->terminals = hb_server_new(c->loop, c->ctx, &sc);
+    return c->terminals ? 0 : -1;
 }

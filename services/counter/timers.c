@@ -1,13 +1,28 @@
 /* Service timers on the loop: warnings that fall due become a log line, a
  * notice for the window's terminal, and a ReportOvertime to hall-queue,
  * which publishes it as ticket.overtime in the hall's own sequence. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "counter.h"
+#include "hallbus/envelope.h"
 #include "hallbus/log.h"
 
 #define DUE_MAX 64
+
+/* hall-queue's answer to a ReportOvertime: ARG is the window. */
+static void on_reported(hb_client_t *client, hb_client_outcome_t outcome, ProtobufCMessage *msg,
+                        void *arg)
+{
+    uint32_t window = (uint32_t)(uintptr_t)arg;
+    const Hallbus__Reply *reply = (const Hallbus__Reply *)msg;
+    if (outcome == HB_CLIENT_REPLY && reply->code != HALLBUS__STATUS_CODE__OK)
+        hb_warn("hall-queue refused the overtime report of window %u: %s (%s)", window,
+                reply->message, hb_status_name(reply->code));
+    else if (outcome == HB_CLIENT_TIMEOUT || outcome == HB_CLIENT_MALFORMED)
+        hb_warn("hall-queue did not answer the overtime report of window %u", window);
+}
 
 static void report(counter_t *c, const ot_due_t *d)
 {
@@ -20,10 +35,8 @@ static void report(counter_t *c, const ot_due_t *d)
     req.command_case = HALLBUS__REQUEST__COMMAND_REPORT_OVERTIME;
     req.report_overtime = &ro;
     req.hall_id = c->config->hall.id;
-    inflight_t entry = {
-        .kind = INFLIGHT_OVERTIME, .window = d->window, .command = (int)req.command_case};
     char why[256];
-    if (forward_request(c, &req, &entry, why, sizeof why) != 0)
+    if (forward_send(c, &req, on_reported, (void *)(uintptr_t)d->window, why, sizeof why) != 0)
         hb_warn("overtime of window %u not reported to hall-queue: %s", d->window, why);
 }
 

@@ -1,19 +1,14 @@
 /* The hall's events, for the counter's windows: who is signed on, and when
- * the service in progress started. Learnt the Clone way: subscribe first,
- * ask hall-queue for a snapshot, hold the events that arrive meanwhile,
- * apply the snapshot and then the held events newer than it; on a gap in
- * the sequence (an event or a heartbeat ahead of what was applied), do it
- * again. */
+ * the service in progress started. Followed the Clone way by the shared
+ * follower (hallbus/follow_sub.h: the SUB, decoding with a size bound, the
+ * gap and heartbeat rules, the snapshots from hall-queue); what is here is
+ * what the counter makes of a snapshot and of each event, in sequence. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "counter.h"
-#include "hallbus/clock.h"
-#include "hallbus/envelope.h"
 #include "hallbus/log.h"
-
-#define SNAPSHOT_RETRY_US 200000
 
 static uint32_t target_of(counter_t *c, const char *service)
 {
@@ -45,8 +40,7 @@ static uint32_t target_cb(const char *service, void *arg)
     return target_of(arg, service);
 }
 
-/* Applies one event in sequence: the timers, then who is at the windows. */
-static void apply(counter_t *c, const Hallbus__Envelope *env)
+void watch_apply(counter_t *c, const Hallbus__Envelope *env)
 {
     ot_apply_event(&c->overtime, env, target_cb, c);
     switch (env->event_case) {
@@ -71,63 +65,7 @@ static void apply(counter_t *c, const Hallbus__Envelope *env)
     default:
         break;
     }
-}
-
-static void drop_buffer(counter_t *c)
-{
-    for (unsigned i = 0; i < c->buffered; i++)
-        hallbus__envelope__free_unpacked(c->buffer[i], NULL);
-    c->buffered = 0;
-    c->buffer_overflow = false;
-}
-
-void watch_free(counter_t *c)
-{
-    drop_buffer(c);
-    free(c->buffer);
-    c->buffer = NULL;
-}
-
-static void ask_snapshot(counter_t *c, int64_t now_mono_us)
-{
-    Hallbus__Request req = HALLBUS__REQUEST__INIT;
-    Hallbus__GetSnapshot get = HALLBUS__GET_SNAPSHOT__INIT;
-    req.command_case = HALLBUS__REQUEST__COMMAND_GET_SNAPSHOT;
-    req.get_snapshot = &get;
-    req.hall_id = c->config->hall.id;
-    inflight_t entry = {.kind = INFLIGHT_SNAPSHOT, .command = (int)req.command_case};
-    char why[256];
-    c->snapshot_asked_us = now_mono_us;
-    if (forward_request(c, &req, &entry, why, sizeof why) != 0) {
-        hb_debug("snapshot not asked: %s", why);
-        return;
-    }
-    c->snapshot_pending = true;
-    c->stats.resyncs++;
-}
-
-/* Lost events: forget what was synced and start over. */
-static void resync(counter_t *c, const char *why)
-{
-    if (c->synced)
-        hb_info("%s; taking a snapshot from hall-queue", why);
-    c->synced = false;
-    drop_buffer(c);
-    if (!c->snapshot_pending)
-        ask_snapshot(c, hb_mono_us());
-}
-
-void watch_tick(counter_t *c, int64_t now_mono_us)
-{
-    if (!c->synced && !c->snapshot_pending &&
-        now_mono_us - c->snapshot_asked_us >= SNAPSHOT_RETRY_US)
-        ask_snapshot(c, now_mono_us);
-}
-
-void watch_snapshot_failed(counter_t *c)
-{
-    c->snapshot_pending = false;
-    hb_warn("hall-queue did not answer the snapshot request; asking again");
+    c->last_seq = env->seq;
 }
 
 /* The serving ticket of WINDOW in the snapshot, if any. */
@@ -141,23 +79,11 @@ static const Hallbus__Ticket *serving_at(const Hallbus__Snapshot *s, uint32_t wi
     return NULL;
 }
 
-void watch_on_snapshot(counter_t *c, const Hallbus__Reply *reply)
+void watch_load(counter_t *c, const Hallbus__Snapshot *s)
 {
-    c->snapshot_pending = false;
-    if (reply->code != HALLBUS__STATUS_CODE__OK ||
-        reply->result_case != HALLBUS__REPLY__RESULT_SNAPSHOT || !reply->snapshot->status) {
-        hb_warn("hall-queue refused the snapshot: %s (%s)", reply->message,
-                hb_status_name(reply->code));
-        return;
-    }
-    if (c->buffer_overflow) {
-        drop_buffer(c);
-        ask_snapshot(c, hb_mono_us()); /* too much happened meanwhile: again */
-        return;
-    }
-    const Hallbus__Snapshot *s = reply->snapshot;
-    for (size_t i = 0; i < s->status->n_windows; i++)
-        set_window(c, s->status->windows[i]);
+    if (s->status)
+        for (size_t i = 0; i < s->status->n_windows; i++)
+            set_window(c, s->status->windows[i]);
     for (unsigned i = 0; i < c->self.windows_count; i++) {
         uint32_t w = c->windows[i].number;
         const Hallbus__Ticket *t = serving_at(s, w);
@@ -167,88 +93,36 @@ void watch_on_snapshot(counter_t *c, const Hallbus__Reply *reply)
             ot_clear(&c->overtime, w);
     }
     c->last_seq = s->seq;
-    c->synced = true;
     hb_info("synced with hall %s at seq %llu", c->config->hall.id, (unsigned long long)s->seq);
-
-    /* the events held meanwhile: drop what the snapshot has, apply the rest */
-    unsigned held = c->buffered;
-    Hallbus__Envelope **buffer = c->buffer;
-    c->buffer = NULL;
-    c->buffered = 0;
-    bool gap = false;
-    for (unsigned i = 0; i < held; i++) {
-        Hallbus__Envelope *env = buffer[i];
-        if (!gap && env->seq == c->last_seq + 1) {
-            apply(c, env);
-            c->last_seq = env->seq;
-        } else if (env->seq > c->last_seq + 1) {
-            gap = true;
-        }
-        hallbus__envelope__free_unpacked(env, NULL);
-    }
-    c->buffer = buffer;
-    if (gap)
-        resync(c, "events were lost while syncing");
 }
 
-static void hold(counter_t *c, Hallbus__Envelope *env)
+static int on_apply(void *arg, const Hallbus__Envelope *env, const uint8_t *bytes, size_t len,
+                    int64_t received_at)
 {
-    if (c->buffer_overflow || c->buffered >= COUNTER_BUFFER_MAX) {
-        c->buffer_overflow = true;
-        hallbus__envelope__free_unpacked(env, NULL);
-        return;
-    }
-    if (!c->buffer) {
-        c->buffer = calloc(COUNTER_BUFFER_MAX, sizeof *c->buffer);
-        if (!c->buffer) {
-            c->buffer_overflow = true;
-            hallbus__envelope__free_unpacked(env, NULL);
-            return;
-        }
-    }
-    c->buffer[c->buffered++] = env;
+    watch_apply(arg, env);
+    return 0;
 }
 
-void watch_on_msg(hb_zsock_t *zs, zmq_msg_t *frames, int n, bool overflow, void *arg)
+static void on_load(void *arg, const Hallbus__Snapshot *snapshot)
 {
-    counter_t *c = arg;
-    if (n != 2 || overflow) {
-        c->stats.bad_events++;
-        return;
-    }
-    Hallbus__Envelope *env = NULL;
-    const char *why = NULL;
-    if (hb_envelope_decode(zmq_msg_data(&frames[1]), zmq_msg_size(&frames[1]), &env, &why) !=
-        HB_DECODE_OK) {
-        if (++c->stats.bad_events == 1 || c->stats.bad_events % 10000 == 0)
-            hb_warn("ignored %lu undecodable event(s) on the bus; latest: %s", c->stats.bad_events,
-                    why);
-        return;
-    }
-    if (strcmp(env->hall_id, c->config->hall.id) != 0) {
-        hallbus__envelope__free_unpacked(env, NULL); /* another hall with a prefix of ours */
-        return;
-    }
-    bool heartbeat = env->event_case == HALLBUS__ENVELOPE__EVENT_HEARTBEAT;
-    if (!c->synced) {
-        if (heartbeat)
-            hallbus__envelope__free_unpacked(env, NULL);
-        else
-            hold(c, env);
-        return;
-    }
-    char why_gap[96];
-    if (heartbeat ? env->seq > c->last_seq : env->seq > c->last_seq + 1) {
-        snprintf(why_gap, sizeof why_gap, "sequence gap: had %llu, then %s %llu",
-                 (unsigned long long)c->last_seq, heartbeat ? "heartbeat at" : "event",
-                 (unsigned long long)env->seq);
-        hallbus__envelope__free_unpacked(env, NULL);
-        resync(c, why_gap);
-        return;
-    }
-    if (!heartbeat && env->seq == c->last_seq + 1) {
-        apply(c, env);
-        c->last_seq = env->seq;
-    }
-    hallbus__envelope__free_unpacked(env, NULL);
+    watch_load(arg, snapshot);
+}
+
+int watch_open(counter_t *c)
+{
+    hb_follow_sub_config_t fc = {
+        .hall = c->config->hall.id,
+        .bus_sub = c->config->endpoints.bus_sub,
+        .command = c->config->endpoints.command,
+        .actor = c->actor,
+        .mode = HB_FOLLOW_CLONE,
+        /* an unanswered snapshot is asked again, as a command would time out */
+        .snapshot_timeout_us = (int64_t)c->config->counter.request_timeout_ms * 1000,
+        .cb = {.load = on_load, .apply = on_apply, .arg = c},
+    };
+    c->follow = hb_follow_sub_new(c->loop, c->ctx, &fc, 0);
+    if (!c->follow)
+        return -1;
+    hb_follow_sub_start(c->follow);
+    return 0;
 }

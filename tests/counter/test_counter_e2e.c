@@ -189,6 +189,18 @@ static int act(hb_rpc_t *rpc, const char *verb, unsigned window, const char *sta
     return code;
 }
 
+/* The reply to FRAMES sent as they are; the caller frees it. */
+static Hallbus__Reply *raw_call(hb_rpc_t *rpc, const void *const *frames, const size_t *lens, int n)
+{
+    void *out = NULL;
+    size_t outlen = 0;
+    cr_assert_eq(hb_rpc_call_raw(rpc, frames, lens, n, &out, &outlen), 0);
+    Hallbus__Reply *r = hallbus__reply__unpack(NULL, outlen, out);
+    free(out);
+    cr_assert_not_null(r, "the reply is a Reply");
+    return r;
+}
+
 static Hallbus__TicketState ticket_state(const char *number)
 {
     Hallbus__Request req = HALLBUS__REQUEST__INIT;
@@ -434,20 +446,12 @@ Test(counter_e2e, bad_frames_and_bytes_get_clear_errors_and_the_counter_goes_on)
     start_hall(3000);
     const void *frames[3] = {"", "\xff\xff\xff garbage", "extra"};
     size_t lens[3] = {0, 12, 5};
-    void *out = NULL;
-    size_t outlen = 0;
-    cr_assert_eq(hb_rpc_call_raw(c1, frames, lens, 2, &out, &outlen), 0);
-    Hallbus__Reply *r = hallbus__reply__unpack(NULL, outlen, out);
-    free(out);
-    cr_assert_not_null(r);
+    Hallbus__Reply *r = raw_call(c1, frames, lens, 2);
     cr_assert_eq(r->code, HALLBUS__STATUS_CODE__MALFORMED);
     cr_assert(strstr(r->message, "not a protobuf Request"), "%s", r->message);
     hallbus__reply__free_unpacked(r, NULL);
 
-    cr_assert_eq(hb_rpc_call_raw(c1, frames, lens, 3, &out, &outlen), 0);
-    r = hallbus__reply__unpack(NULL, outlen, out);
-    free(out);
-    cr_assert_not_null(r);
+    r = raw_call(c1, frames, lens, 3);
     cr_assert_eq(r->code, HALLBUS__STATUS_CODE__MALFORMED);
     cr_assert(strstr(r->message, "empty delimiter frame then one Request frame"), "%s", r->message);
     hallbus__reply__free_unpacked(r, NULL);
@@ -461,6 +465,38 @@ Test(counter_e2e, bad_frames_and_bytes_get_clear_errors_and_the_counter_goes_on)
 
     char msg[512];
     cr_assert_eq(act(c1, "open", 1, "s1", NULL, msg), OK, "still serving: %s", msg);
+    stop();
+}
+
+/* A string a standard reader would refuse is answered INVALID_ARGUMENT by the
+ * counter itself, naming the field, under the request's own id (the
+ * server's on_invalid), and never reaches hall-queue. */
+Test(counter_e2e, a_pause_reason_that_is_not_utf8_is_refused_by_the_counter_naming_the_field)
+{
+    start_hall(3000);
+    char msg[512];
+    cr_assert_eq(act(c1, "open", 1, "s1", NULL, msg), OK, "%s", msg);
+    Hallbus__Request req = HALLBUS__REQUEST__INIT;
+    Hallbus__PauseWindow p = HALLBUS__PAUSE_WINDOW__INIT;
+    p.window = 1;
+    p.reason = "lunch\xff\xfe";
+    req.request_id = 41;
+    req.staff = "s1";
+    req.command_case = HALLBUS__REQUEST__COMMAND_PAUSE_WINDOW;
+    req.pause_window = &p;
+    size_t len = hallbus__request__get_packed_size(&req);
+    uint8_t buf[256];
+    cr_assert_leq(len, sizeof buf);
+    hallbus__request__pack(&req, buf);
+    const void *frames[2] = {"", buf};
+    size_t lens[2] = {0, len};
+    Hallbus__Reply *r = raw_call(c1, frames, lens, 2);
+    cr_assert_eq(r->code, HALLBUS__STATUS_CODE__INVALID_ARGUMENT, "%s", r->message);
+    cr_assert(strstr(r->message, "pause_window.reason: not valid UTF-8"), "%s", r->message);
+    cr_assert_eq(r->request_id, 41, "the refusal answers the request it refuses");
+    hallbus__reply__free_unpacked(r, NULL);
+    /* not forwarded: the window is still open, so a pause now succeeds */
+    cr_assert_eq(act(c1, "pause", 1, "s1", "lunch", msg), OK, "%s", msg);
     stop();
 }
 

@@ -1,11 +1,11 @@
 /* hall-counter's pure parts: the routing table (which commands a counter
- * forwards, and its refusals), the in-flight table with its timeouts, and
- * the service timers' decisions, with an injected clock. */
+ * forwards, and its refusals) and the service timers' decisions, with an
+ * injected clock. (Requests in flight to hall-queue, their ids and
+ * time-outs are the shared client's: tests/common/test_client_server.c.) */
 #include <criterion/criterion.h>
 
 #include <string.h>
 
-#include "inflight.h"
 #include "overtime.h"
 #include "route.h"
 
@@ -164,71 +164,6 @@ Test(route, one_signs_on_only_for_oneself)
     cr_assert_eq(route_check(&c1, &req, msg, sizeof msg), OK, "%s", msg);
     o.staff = "";
     cr_assert_eq(route_check(&c1, &req, msg, sizeof msg), OK, "the counter fills it in");
-}
-
-/* ── the in-flight table ── */
-
-static inflight_t terminal(uint64_t client_id, uint32_t window)
-{
-    inflight_t e = {.client_id = client_id, .kind = INFLIGHT_TERMINAL, .window = window};
-    e.identity_len = 5;
-    memcpy(e.identity, "\0abcd", 5);
-    return e;
-}
-
-Test(inflight, replies_are_matched_by_the_counters_own_id_and_restore_the_terminals)
-{
-    inflight_table_t t;
-    inflight_init(&t, 100, 1000);
-    inflight_t a = terminal(0, 1), b = terminal(0, 2); /* two REQ terminals, both id 0 */
-    uint64_t ida = inflight_add(&t, &a, 0, 3000);
-    uint64_t idb = inflight_add(&t, &b, 0, 3000);
-    cr_assert_neq(ida, idb);
-    cr_assert_gt(ida, 1000);
-    inflight_t got;
-    cr_assert(inflight_take(&t, idb, &got));
-    cr_assert_eq(got.window, 2);
-    cr_assert_eq(got.client_id, 0);
-    cr_assert_eq(memcmp(got.identity, "\0abcd", 5), 0);
-    cr_assert_not(inflight_take(&t, idb, &got), "taken once");
-    cr_assert(inflight_take(&t, ida, &got));
-    cr_assert_eq(got.window, 1);
-    inflight_free(&t);
-}
-
-Test(inflight, entries_expire_at_their_deadline_and_not_before)
-{
-    inflight_table_t t;
-    inflight_init(&t, 100, 0);
-    inflight_t a = terminal(7, 1), b = terminal(8, 2);
-    uint64_t ida = inflight_add(&t, &a, 1000000, 3000); /* due at 4.0 s */
-    inflight_add(&t, &b, 2000000, 3000);                /* due at 5.0 s */
-    inflight_t got;
-    cr_assert_not(inflight_expire_one(&t, 3999999, &got));
-    cr_assert(inflight_expire_one(&t, 4000000, &got));
-    cr_assert_eq(got.client_id, 7);
-    cr_assert_not(inflight_expire_one(&t, 4000000, &got), "the other is not due");
-    cr_assert_not(inflight_take(&t, ida, &got), "a reply after the timeout finds nothing");
-    cr_assert(inflight_expire_one(&t, 5000000, &got));
-    cr_assert_eq(got.client_id, 8);
-    cr_assert_eq(t.count, 0);
-    inflight_free(&t);
-}
-
-Test(inflight, a_full_table_refuses_more)
-{
-    inflight_table_t t;
-    inflight_init(&t, 3, 0);
-    inflight_t a = terminal(1, 1);
-    for (int i = 0; i < 3; i++)
-        cr_assert_neq(inflight_add(&t, &a, 0, 100), 0);
-    cr_assert_eq(inflight_add(&t, &a, 0, 100), 0);
-    inflight_t got;
-    int popped = 0;
-    while (inflight_pop(&t, &got))
-        popped++;
-    cr_assert_eq(popped, 3);
-    inflight_free(&t);
 }
 
 /* ── service timers: one "minute" is 1000 ms here ── */

@@ -1,26 +1,19 @@
-/* How a counter follows the hall (watch.c), with the sockets stubbed out:
- * the Clone pattern (events held while a snapshot is awaited, those it
- * already reflects dropped, a gap asking for a new one), and what the
- * events and the snapshot teach it about its windows. */
+/* What a counter makes of the hall's events and snapshots (watch.c): who
+ * is signed on at its windows, and a timer for each service in progress.
+ * Applied directly, and through the shared follower (hallbus/follower.h,
+ * no sockets) wired to the counter's load and apply as follow_sub wires
+ * them: events held while a snapshot is awaited, those it already reflects
+ * dropped, a gap asking for a new one. The follower's own rules are tested
+ * in tests/common/test_follower.c. */
 #include <criterion/criterion.h>
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "counter.h"
+#include "hallbus/follower.h"
 
-/* ── stubs for what watch.c uses from the rest of the daemon ── */
-
-static unsigned snapshots_asked;
-
-int forward_request(counter_t *c, Hallbus__Request *req, const inflight_t *entry, char *why,
-                    size_t whylen)
-{
-    cr_assert_eq(req->command_case, HALLBUS__REQUEST__COMMAND_GET_SNAPSHOT);
-    cr_assert_eq(entry->kind, INFLIGHT_SNAPSHOT);
-    snapshots_asked++;
-    return 0;
-}
+/* ── a stub for what watch.c uses from the rest of the daemon ── */
 
 counter_window_t *counter_window(counter_t *c, uint32_t number)
 {
@@ -41,6 +34,28 @@ static uint32_t served[] = {1, 2};
 static counter_window_t windows[2];
 static counter_t c;
 
+/* the shared follower, its sink the counter's watch_load / watch_apply */
+static hb_follower_t follower;
+static unsigned snapshots_asked;
+static int64_t now_us;
+
+static void sink_load(void *arg, const void *snapshot)
+{
+    watch_load(arg, snapshot);
+}
+
+static int sink_apply(void *arg, const Hallbus__Envelope *env, const uint8_t *bytes, size_t len,
+                      int64_t received_at)
+{
+    watch_apply(arg, env);
+    return 0;
+}
+
+static void sink_ask(void *arg, const char *reason)
+{
+    snapshots_asked++;
+}
+
 static void setup(void)
 {
     memset(&c, 0, sizeof c);
@@ -52,27 +67,37 @@ static void setup(void)
     c.windows = windows;
     cr_assert_eq(ot_init(&c.overtime, served, 2, 1000), 0);
     snapshots_asked = 0;
+    now_us = 10 * S;
+    hb_follower_config_t fc = {
+        .hall = "t1",
+        .mode = HB_FOLLOW_CLONE,
+        .sink = {.load = sink_load, .apply = sink_apply, .ask_snapshot = sink_ask, .arg = &c}};
+    cr_assert_eq(hb_follower_init(&follower, &fc, 0), 0);
 }
 
 static void teardown(void)
 {
-    watch_free(&c);
+    hb_follower_dispose(&follower);
     ot_free(&c.overtime);
 }
 
 TestSuite(watch, .init = setup, .fini = teardown);
 
+/* ENV as the bus brings it: to the follower, which owns a decoded copy. */
 static void deliver(Hallbus__Envelope *env)
 {
+    now_us += S / 10;
+    if (env->event_case == HALLBUS__ENVELOPE__EVENT_HEARTBEAT) {
+        hb_follower_heartbeat(&follower, env->seq, now_us);
+        return;
+    }
     size_t len = hallbus__envelope__get_packed_size(env);
-    zmq_msg_t frames[2];
-    zmq_msg_init_size(&frames[0], 4);
-    memcpy(zmq_msg_data(&frames[0]), "hall", 4);
-    zmq_msg_init_size(&frames[1], len);
-    hallbus__envelope__pack(env, zmq_msg_data(&frames[1]));
-    watch_on_msg(NULL, frames, 2, false, &c);
-    zmq_msg_close(&frames[0]);
-    zmq_msg_close(&frames[1]);
+    uint8_t *buf = malloc(len);
+    hallbus__envelope__pack(env, buf);
+    Hallbus__Envelope *copy = hallbus__envelope__unpack(NULL, len, buf);
+    cr_assert_not_null(copy);
+    hb_follower_event(&follower, copy, buf, len, now_us, now_us);
+    free(buf);
 }
 
 static Hallbus__Ticket serving_ticket(const char *number, int64_t started_at, uint32_t window)
@@ -154,18 +179,23 @@ static void snapshot(uint64_t seq, Hallbus__Ticket *ticket)
     Hallbus__Ticket *tickets[] = {ticket};
     snap.n_tickets = ticket ? 1 : 0;
     snap.tickets = tickets;
-    Hallbus__Reply reply = HALLBUS__REPLY__INIT;
-    reply.result_case = HALLBUS__REPLY__RESULT_SNAPSHOT;
-    reply.snapshot = &snap;
-    watch_on_snapshot(&c, &reply);
+    now_us += S / 10;
+    cr_assert(hb_follower_snapshot(&follower, &snap, seq, now_us), "the snapshot was awaited");
 }
 
 static void start_sync(void)
 {
-    watch_tick(&c, 10 * S);
+    hb_follower_start(&follower, now_us);
     cr_assert_eq(snapshots_asked, 1, "a snapshot is asked for at once");
-    watch_tick(&c, 11 * S);
+    now_us += S;
+    hb_follower_tick(&follower, now_us);
     cr_assert_eq(snapshots_asked, 1, "and not again while it is awaited");
+}
+
+/* Synced: live at the last seq. */
+static bool synced(void)
+{
+    return follower.state == HB_FOLLOW_LIVE;
 }
 
 Test(watch, a_snapshot_starts_the_timers_of_the_services_it_shows)
@@ -173,11 +203,22 @@ Test(watch, a_snapshot_starts_the_timers_of_the_services_it_shows)
     start_sync();
     Hallbus__Ticket t = serving_ticket("A001", T0, 1);
     snapshot(7, &t);
-    cr_assert(c.synced);
+    cr_assert(synced());
     cr_assert_eq(c.last_seq, 7);
     cr_assert_eq(ot_next_due(&c.overtime), T0 + 1 * S, "timed from the ticket's started_at");
     cr_assert_eq(c.windows[0].state, HALLBUS__WINDOW_STATE__OPEN);
     cr_assert_str_eq(c.windows[0].staff, "s1");
+}
+
+Test(watch, a_snapshot_forgets_a_timer_whose_service_it_no_longer_shows)
+{
+    start_sync();
+    Hallbus__Ticket t = serving_ticket("A001", T0, 1);
+    snapshot(7, &t);
+    hb_follower_resync(&follower, "test", now_us += S);
+    snapshot(9, NULL);
+    cr_assert_eq(ot_next_due(&c.overtime), -1, "A001 was finished meanwhile");
+    cr_assert_eq(c.last_seq, 9);
 }
 
 Test(watch, events_held_while_syncing_are_applied_only_when_newer_than_the_snapshot)
@@ -192,17 +233,7 @@ Test(watch, events_held_while_syncing_are_applied_only_when_newer_than_the_snaps
     cr_assert_eq(snapshots_asked, 1);
 }
 
-Test(watch, a_gap_among_the_held_events_asks_again)
-{
-    start_sync();
-    started(7, 1, "A003", T0); /* 5 and 6 lost */
-    snapshot(4, NULL);
-    cr_assert_not(c.synced);
-    cr_assert_eq(snapshots_asked, 2);
-    cr_assert_eq(ot_next_due(&c.overtime), -1);
-}
-
-Test(watch, events_in_sequence_are_applied_and_a_gap_resyncs)
+Test(watch, events_in_sequence_are_applied_and_a_gap_is_not)
 {
     start_sync();
     snapshot(4, NULL);
@@ -212,61 +243,66 @@ Test(watch, events_in_sequence_are_applied_and_a_gap_resyncs)
     started(5, 1, "A009", T0); /* a duplicate: ignored */
     cr_assert_eq(ot_slot(&c.overtime, 1)->number[0], '\0');
     heartbeat(5);
-    cr_assert(c.synced, "a heartbeat at the last seq is no gap");
+    cr_assert(synced(), "a heartbeat at the last seq is no gap");
     started(7, 1, "A003", T0);
-    cr_assert_not(c.synced, "6 is missing");
+    cr_assert_not(synced(), "6 is missing");
     cr_assert_eq(snapshots_asked, 2);
     cr_assert_eq(ot_slot(&c.overtime, 1)->number[0], '\0', "7 is held, not applied");
-}
-
-Test(watch, a_heartbeat_ahead_of_the_last_event_resyncs)
-{
-    start_sync();
-    snapshot(4, NULL);
-    heartbeat(6);
-    cr_assert_not(c.synced);
-    cr_assert_eq(snapshots_asked, 2);
+    cr_assert_eq(c.last_seq, 5);
 }
 
 Test(watch, window_events_tell_who_is_signed_on)
 {
+    Hallbus__Envelope env = HALLBUS__ENVELOPE__INIT;
+    Hallbus__Window w = HALLBUS__WINDOW__INIT;
+    Hallbus__WindowOpened opened = HALLBUS__WINDOW_OPENED__INIT;
+    Hallbus__WindowClosed closed = HALLBUS__WINDOW_CLOSED__INIT;
+    opened.window = closed.window = &w;
+    w.number = 2;
+    w.state = HALLBUS__WINDOW_STATE__OPEN;
+    w.staff = "s2";
+    env.seq = 1;
+    env.event_case = HALLBUS__ENVELOPE__EVENT_WINDOW_OPENED;
+    env.window_opened = &opened;
+    watch_apply(&c, &env);
+    cr_assert_eq(c.windows[1].state, HALLBUS__WINDOW_STATE__OPEN);
+    cr_assert_str_eq(c.windows[1].staff, "s2");
+    cr_assert_eq(c.last_seq, 1);
+
+    snprintf(c.windows[1].notice, sizeof c.windows[1].notice, "overtime (level 1)");
+    w.state = HALLBUS__WINDOW_STATE__CLOSED;
+    env.seq = 2;
+    env.event_case = HALLBUS__ENVELOPE__EVENT_WINDOW_CLOSED;
+    env.window_closed = &closed;
+    watch_apply(&c, &env);
+    cr_assert_eq(c.windows[1].state, HALLBUS__WINDOW_STATE__CLOSED);
+    cr_assert_str_eq(c.windows[1].staff, "");
+    cr_assert_str_eq(c.windows[1].notice, "", "a closed window's notice is forgotten");
+
+    w.number = 9; /* not ours: nothing to learn */
+    w.state = HALLBUS__WINDOW_STATE__OPEN;
+    env.seq = 3;
+    env.event_case = HALLBUS__ENVELOPE__EVENT_WINDOW_OPENED;
+    watch_apply(&c, &env);
+    cr_assert_eq(c.windows[0].state, HALLBUS__WINDOW_STATE__WINDOW_STATE_UNSPECIFIED);
+}
+
+Test(watch, the_daily_reset_closes_every_window_and_drops_its_notices)
+{
     start_sync();
     snapshot(0, NULL);
     window_event(1, 2, HALLBUS__WINDOW_STATE__OPEN, "s2");
-    cr_assert_eq(c.windows[1].state, HALLBUS__WINDOW_STATE__OPEN);
-    cr_assert_str_eq(c.windows[1].staff, "s2");
-    window_event(2, 2, HALLBUS__WINDOW_STATE__CLOSED, "s2");
-    cr_assert_eq(c.windows[1].state, HALLBUS__WINDOW_STATE__CLOSED);
-    cr_assert_str_eq(c.windows[1].staff, "");
-}
-
-Test(watch, another_halls_events_and_undecodable_bytes_are_ignored)
-{
-    start_sync();
-    snapshot(4, NULL);
+    snprintf(c.windows[0].notice, sizeof c.windows[0].notice, "overtime (level 2)");
+    Hallbus__DailyReset r = HALLBUS__DAILY_RESET__INIT;
     Hallbus__Envelope env = HALLBUS__ENVELOPE__INIT;
-    env.hall_id = "t10";
-    env.seq = 99;
-    env.event_case = HALLBUS__ENVELOPE__EVENT_HEARTBEAT;
-    Hallbus__Heartbeat h = HALLBUS__HEARTBEAT__INIT;
-    env.heartbeat = &h;
+    env.hall_id = "t1";
+    env.seq = 2;
+    env.event_case = HALLBUS__ENVELOPE__EVENT_DAILY_RESET;
+    env.daily_reset = &r;
     deliver(&env);
-    cr_assert(c.synced);
-    zmq_msg_t frames[2];
-    zmq_msg_init_size(&frames[0], 1);
-    zmq_msg_init_size(&frames[1], 3);
-    memcpy(zmq_msg_data(&frames[1]), "\xff\xff\xff", 3);
-    watch_on_msg(NULL, frames, 2, false, &c);
-    zmq_msg_close(&frames[0]);
-    zmq_msg_close(&frames[1]);
-    cr_assert(c.synced);
-    cr_assert_eq(c.stats.bad_events, 1);
-}
-
-Test(watch, a_snapshot_unanswered_is_asked_for_again)
-{
-    start_sync();
-    watch_snapshot_failed(&c);
-    watch_tick(&c, 11 * S);
-    cr_assert_eq(snapshots_asked, 2);
+    for (unsigned i = 0; i < 2; i++) {
+        cr_assert_eq(c.windows[i].state, HALLBUS__WINDOW_STATE__CLOSED);
+        cr_assert_str_eq(c.windows[i].staff, "");
+        cr_assert_str_eq(c.windows[i].notice, "");
+    }
 }

@@ -34,7 +34,6 @@ typedef struct {
 } hb_counter_instance_t;
 
 typedef struct {
-    char *endpoint;                   /* the first instance's endpoint (kept for older readers) */
     uint32_t overtime_unit_ms;        /* one minute of target time, in ms; default 60000 (tests
                                          shrink it so that a 1-minute target passes in 1 s) */
     uint32_t request_timeout_ms;      /* a forwarded command unanswered this long is answered
