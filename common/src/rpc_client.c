@@ -28,9 +28,7 @@ hb_rpc_t *hb_rpc_new(void *ctx, const char *endpoint, int timeout_ms)
     self->ctx = ctx ? ctx : zmq_ctx_new();
     self->sock = zmq_socket(self->ctx, ZMQ_DEALER);
     int linger = 0;
-    int64_t max = HB_RPC_REPLY_MAX + 4096; /* larger frames are refused by ZeroMQ */
     zmq_setsockopt(self->sock, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(self->sock, ZMQ_MAXMSGSIZE, &max, sizeof max);
     if (zmq_connect(self->sock, endpoint) != 0) {
         hb_rpc_destroy(&self);
         return NULL;

@@ -112,10 +112,11 @@ static void on_fetched(hb_client_t *c, hb_client_outcome_t outcome, ProtobufCMes
         return; /* closing, or a late answer to a fetch forgotten */
     h->fetch_id = 0;
     if (outcome != HB_CLIENT_REPLY) {
+        /* too large, perhaps (ZeroMQ drops a frame over the client's bound, so
+         * that shows as silence too): smaller pages until one is answered */
+        h->page = h->page > 8 ? h->page / 8 : 1;
         char why[160];
         if (outcome == HB_CLIENT_MALFORMED) {
-            /* too large, most likely: smaller pages from now on */
-            h->page = h->page > 8 ? h->page / 8 : 1;
             snprintf(why, sizeof why, "an unreadable or oversized answer from %s", h->command);
         } else {
             snprintf(why, sizeof why, "no answer from %s within %u ms", h->command,
