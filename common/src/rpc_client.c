@@ -163,8 +163,11 @@ ProtobufCMessage *hb_rpc_call_msg(hb_rpc_t *self, ProtobufCMessage *req,
 
 Hallbus__Reply *hb_rpc_call(hb_rpc_t *self, Hallbus__Request *req, char *err, size_t errlen)
 {
-    return (Hallbus__Reply *)hb_rpc_call_msg(self, &req->base, &hallbus__reply__descriptor, err,
-                                             errlen);
+    ProtobufCMessage *reply =
+        hb_rpc_call_msg(self, &req->base, &hallbus__reply__descriptor, err, errlen);
+    if (!reply && strncmp(err, "no reply", 8) == 0) /* as hallctl has always said it */
+        snprintf(err, errlen, "no reply within %d ms (is hall-queue running?)", self->timeout_ms);
+    return (Hallbus__Reply *)reply;
 }
 
 int hb_rpc_call_raw(hb_rpc_t *self, const void *const *frames, const size_t *lens, int nframes,
