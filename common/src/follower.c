@@ -465,6 +465,10 @@ void hb_follower_fetch_failed(hb_follower_t *f, const char *why, int64_t receive
 void hb_follower_rewind(hb_follower_t *f, uint64_t last)
 {
     f->last = last;
+    if (f->known_head < last)
+        f->known_head = last;
+    f->fetching = f->waiting = false;
+    f->missing_since = 0;
 }
 
 /* ── both ── */

@@ -1,5 +1,8 @@
-/* hall-audit's queries: one AuditRequest in, one AuditReply out, REQ
- * framing on a ROUTER ([identity][empty][request]). */
+/* hall-audit's queries: one AuditRequest in, one AuditReply out, on the
+ * common REQ-framed server (hallbus/server.h): what cannot be read is
+ * answered MALFORMED or TOO_LARGE with request_id 0, strings that are not
+ * UTF-8 or hold a NUL INVALID_ARGUMENT naming the field. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +12,8 @@
 #include "hallbus/clock.h"
 #include "hallbus/envelope.h"
 #include "hallbus/log.h"
+#include "hallbus/pb_check.h"
+#include <zmq.h>
 
 static void say(Hallbus__AuditReply *r, char *buf, size_t len, Hallbus__StatusCode code,
                 const char *msg)
@@ -41,9 +46,62 @@ static int valid_range(const char *from, const char *to)
     return from && to && hb_date_valid(from) && hb_date_valid(to) && strcmp(from, to) <= 0;
 }
 
-void audit_on_query(hb_zsock_t *zs, zmq_msg_t *frames, int n, bool overflow, void *arg)
+static void answer(audit_t *a, const hb_route_t *route, Hallbus__AuditReply *reply)
+{
+    reply->last_id = audit_store_last_id(a->store);
+    if (hb_server_reply(a->server, route, &reply->base) != 0)
+        hb_debug("query reply not delivered: %s", zmq_strerror(errno));
+}
+
+/* What could not be read: answered with request_id 0 (its id is unknown). */
+static void on_refused(hb_server_t *s, const hb_route_t *route, hb_server_refusal_t kind,
+                       const char *why, size_t len, void *arg)
 {
     audit_t *a = arg;
+    const hb_server_counters_t *c = hb_server_counters(s);
+    unsigned long bad = c->bad_framing + c->too_large + c->malformed;
+    if (bad == 1 || bad % 10000 == 0)
+        hb_warn("%lu unreadable quer(ies); latest: %s", bad, why);
+    Hallbus__AuditReply reply = HALLBUS__AUDIT_REPLY__INIT;
+    reply.code = kind == HB_SERVER_TOO_LARGE ? HALLBUS__STATUS_CODE__TOO_LARGE
+                                             : HALLBUS__STATUS_CODE__MALFORMED;
+    reply.message = (char *)why;
+    answer(a, route, &reply);
+}
+
+/* A query whose strings a standard reader would refuse: answered
+ * INVALID_ARGUMENT with its own request_id, naming the field. */
+static void on_invalid(hb_server_t *s, const hb_route_t *route, ProtobufCMessage *msg,
+                       const char *why, void *arg)
+{
+    Hallbus__AuditReply reply = HALLBUS__AUDIT_REPLY__INIT;
+    reply.request_id = ((Hallbus__AuditRequest *)msg)->request_id;
+    reply.code = HALLBUS__STATUS_CODE__INVALID_ARGUMENT;
+    reply.message = (char *)why;
+    answer(arg, route, &reply);
+}
+
+/* An AuditRequest, its strings checked on the wire (hb_pb_check_strings). */
+static int decode_query(const void *data, size_t len, ProtobufCMessage **out, const char **why)
+{
+    static char reason[HB_DECODE_WHY_MAX];
+    *out = protobuf_c_message_unpack(&hallbus__audit_request__descriptor, NULL, len, data);
+    if (!*out) {
+        *why = "not an AuditRequest";
+        return HB_DECODE_MALFORMED;
+    }
+    if (hb_pb_check_strings(data, len, &hallbus__audit_request__descriptor, reason,
+                            sizeof reason) != 0) {
+        *why = reason;
+        return HB_DECODE_INVALID;
+    }
+    return HB_DECODE_OK;
+}
+
+static void on_query(hb_server_t *s, const hb_route_t *route, ProtobufCMessage *msg, void *arg)
+{
+    audit_t *a = arg;
+    const Hallbus__AuditRequest *req = (const Hallbus__AuditRequest *)msg;
     a->queries++;
     audit_flush(a); /* answer from what is durable, and publish it first */
     Hallbus__AuditReply reply = HALLBUS__AUDIT_REPLY__INIT;
@@ -53,30 +111,10 @@ void audit_on_query(hb_zsock_t *zs, zmq_msg_t *frames, int n, bool overflow, voi
     Hallbus__AuditRecord **recs = NULL;
     size_t nrecs = 0;
     bool have_report = false;
-    char msg[512] = "", problem[512] = "";
+    char msgbuf[512] = "", problem[512] = "";
     char *halls[256];
     uint64_t seqs[256];
-    Hallbus__AuditRequest *req = NULL;
 
-    if (n != 3 || overflow || zmq_msg_size(&frames[1]) != 0) {
-        a->bad_queries++;
-        say(&reply, msg, sizeof msg, HALLBUS__STATUS_CODE__MALFORMED,
-            "expected an empty delimiter frame then one AuditRequest frame");
-        goto send;
-    }
-    if (zmq_msg_size(&frames[2]) > HB_REQUEST_MAX) {
-        a->bad_queries++;
-        say(&reply, msg, sizeof msg, HALLBUS__STATUS_CODE__TOO_LARGE,
-            "requests are at most 64 KiB");
-        goto send;
-    }
-    req = hallbus__audit_request__unpack(NULL, zmq_msg_size(&frames[2]), zmq_msg_data(&frames[2]));
-    if (!req) {
-        if (a->bad_queries++ == 0 || a->bad_queries % 10000 == 0)
-            hb_warn("%lu malformed quer(ies)", a->bad_queries);
-        say(&reply, msg, sizeof msg, HALLBUS__STATUS_CODE__MALFORMED, "not an AuditRequest");
-        goto send;
-    }
     reply.request_id = req->request_id;
     switch (req->query_case) {
     case HALLBUS__AUDIT_REQUEST__QUERY_HISTORY:
@@ -85,7 +123,7 @@ void audit_on_query(hb_zsock_t *zs, zmq_msg_t *frames, int n, bool overflow, voi
     case HALLBUS__AUDIT_REQUEST__QUERY_EXPORT_RANGE: {
         const Hallbus__AuditExportQuery *q = req->export_range;
         if (!q->hall_id || !*q->hall_id || !valid_range(q->from_date, q->to_date)) {
-            say(&reply, msg, sizeof msg, HALLBUS__STATUS_CODE__INVALID_ARGUMENT,
+            say(&reply, msgbuf, sizeof msgbuf, HALLBUS__STATUS_CODE__INVALID_ARGUMENT,
                 "export needs a hall and dates from <= to as YYYY-MM-DD");
             break;
         }
@@ -106,7 +144,8 @@ void audit_on_query(hb_zsock_t *zs, zmq_msg_t *frames, int n, bool overflow, voi
             audit_store_verify(a->store, req->verify->hall_id, &verify, problem, sizeof problem);
         reply.verify = &verify;
         if (rc < 0)
-            say(&reply, msg, sizeof msg, HALLBUS__STATUS_CODE__INTERNAL, "cannot read the store");
+            say(&reply, msgbuf, sizeof msgbuf, HALLBUS__STATUS_CODE__INTERNAL,
+                "cannot read the store");
         else if (rc > 0)
             hb_error("verify: %s", problem);
         break;
@@ -114,7 +153,7 @@ void audit_on_query(hb_zsock_t *zs, zmq_msg_t *frames, int n, bool overflow, voi
     case HALLBUS__AUDIT_REQUEST__QUERY_REPORT: {
         const Hallbus__AuditReportQuery *q = req->report;
         if (!q->hall_id || !*q->hall_id || !valid_range(q->from_date, q->to_date)) {
-            say(&reply, msg, sizeof msg, HALLBUS__STATUS_CODE__INVALID_ARGUMENT,
+            say(&reply, msgbuf, sizeof msgbuf, HALLBUS__STATUS_CODE__INVALID_ARGUMENT,
                 "a report needs a hall and dates from <= to as YYYY-MM-DD");
             break;
         }
@@ -126,7 +165,8 @@ void audit_on_query(hb_zsock_t *zs, zmq_msg_t *frames, int n, bool overflow, voi
             audit_store_each_event(a->store, q->hall_id, q->from_date, q->to_date, report_event,
                                    rep, &gaps) != 0 ||
             audit_report_finish(rep, &report) != 0) {
-            say(&reply, msg, sizeof msg, HALLBUS__STATUS_CODE__INTERNAL, "cannot build the report");
+            say(&reply, msgbuf, sizeof msgbuf, HALLBUS__STATUS_CODE__INTERNAL,
+                "cannot build the report");
         }
         audit_report_destroy(&rep);
         report.hall_id = q->hall_id;
@@ -144,9 +184,9 @@ void audit_on_query(hb_zsock_t *zs, zmq_msg_t *frames, int n, bool overflow, voi
         stats.rejected = c.rejected;
         stats.gaps = c.gaps;
         for (size_t i = 0; i < a->nhalls && i < 256; i++) {
-            stats.duplicates += a->halls[i].follow.duplicates;
+            stats.duplicates += hb_follower_counters(&a->halls[i].follow)->stale;
             halls[i] = (char *)a->halls[i].id;
-            seqs[i] = a->halls[i].follow.last;
+            seqs[i] = hb_follower_last(&a->halls[i].follow);
         }
         stats.n_halls = stats.n_last_seq = a->nhalls < 256 ? a->nhalls : 256;
         stats.halls = halls;
@@ -155,25 +195,26 @@ void audit_on_query(hb_zsock_t *zs, zmq_msg_t *frames, int n, bool overflow, voi
         break;
     }
     default:
-        say(&reply, msg, sizeof msg, HALLBUS__STATUS_CODE__UNKNOWN_COMMAND,
+        say(&reply, msgbuf, sizeof msgbuf, HALLBUS__STATUS_CODE__UNKNOWN_COMMAND,
             "no query this hall-audit knows");
         break;
     }
-send:
-    reply.last_id = audit_store_last_id(a->store);
-    size_t len = hallbus__audit_reply__get_packed_size(&reply);
-    uint8_t *buf = malloc(len ? len : 1);
-    if (buf) {
-        hallbus__audit_reply__pack(&reply, buf);
-        const void *bufs[3] = {zmq_msg_data(&frames[0]), "", buf};
-        size_t lens[3] = {zmq_msg_size(&frames[0]), 0, len};
-        if (hb_zsock_sendv(hb_zsock_socket(zs), bufs, lens, 3) != 0)
-            hb_debug("query reply not delivered: %s", zmq_strerror(errno));
-        free(buf);
-    }
+    answer(a, route, &reply);
     if (have_report)
         audit_report_clear(&report);
     audit_records_free(recs, nrecs);
-    if (req)
-        hallbus__audit_request__free_unpacked(req, NULL);
+}
+
+int audit_query_open(audit_t *a)
+{
+    hb_server_config_t sc = {.endpoint = a->config->audit.query,
+                             .request_desc = &hallbus__audit_request__descriptor,
+                             .request_max = HB_REQUEST_MAX,
+                             .decode = decode_query,
+                             .on_request = on_query,
+                             .on_refused = on_refused,
+                             .on_invalid = on_invalid,
+                             .arg = a};
+    a->server = hb_server_new(a->loop, a->ctx, &sc);
+    return a->server ? 0 : -1;
 }

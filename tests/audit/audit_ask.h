@@ -4,7 +4,8 @@
 
 #include "audit.pb-c.h"
 
-/* Sends REQ to hall-audit's query ENDPOINT on a REQ socket of CTX; its reply
+/* Sends REQ to hall-audit's query ENDPOINT through the common blocking
+ * client (hb_rpc_call_msg) on a socket of CTX; its reply
  * (caller frees with hallbus__audit_reply__free_unpacked), or NULL when it
  * does not answer within a second. */
 Hallbus__AuditReply *audit_ask(void *ctx, const char *endpoint, Hallbus__AuditRequest *req);

@@ -685,3 +685,44 @@ Test(audit_e2e, a_malformed_event_is_stored_as_a_rejected_record_with_its_reason
     cr_assert(strstr(out, "chain intact") && strstr(out, "rejected record"), "%s", out);
     stop();
 }
+
+/* The query endpoint is the common REQ-framed server: what cannot be read
+ * is answered with an AuditReply (request_id 0), a string that is not
+ * UTF-8 refused naming the field, and the next query answered as usual. */
+Test(audit_e2e, unreadable_queries_are_answered_with_a_refusal_and_queries_go_on, .fini = cleanup,
+     .timeout = 60)
+{
+    start();
+    hb_rpc_t *rpc = hb_rpc_new(fx.ctx, query_ep, 2000);
+    cr_assert_not_null(rpc);
+    const char *bad = "\xff\xff\xff not an AuditRequest";
+    const void *frames[2] = {"", bad};
+    size_t lens[2] = {0, strlen(bad)};
+    void *raw = NULL;
+    size_t rawlen = 0;
+    cr_assert_eq(hb_rpc_call_raw(rpc, frames, lens, 2, &raw, &rawlen), 0);
+    Hallbus__AuditReply *r = hallbus__audit_reply__unpack(NULL, rawlen, raw);
+    free(raw);
+    cr_assert_not_null(r, "an AuditReply, not silence");
+    cr_assert_eq(r->code, HALLBUS__STATUS_CODE__MALFORMED, "%s", r->message);
+    cr_assert_eq(r->request_id, 0);
+    hallbus__audit_reply__free_unpacked(r, NULL);
+
+    Hallbus__AuditRequest req = HALLBUS__AUDIT_REQUEST__INIT;
+    Hallbus__AuditHistory q = HALLBUS__AUDIT_HISTORY__INIT;
+    q.hall_id = "t\xff"
+                "1";
+    req.query_case = HALLBUS__AUDIT_REQUEST__QUERY_HISTORY;
+    req.history = &q;
+    char err[256];
+    r = (Hallbus__AuditReply *)hb_rpc_call_msg(rpc, &req.base, &hallbus__audit_reply__descriptor,
+                                               err, sizeof err);
+    cr_assert_not_null(r, "%s", err);
+    cr_assert_eq(r->code, HALLBUS__STATUS_CODE__INVALID_ARGUMENT);
+    cr_assert_eq(r->request_id, req.request_id, "the refusal carries the query's id");
+    cr_assert(strstr(r->message, "hall_id"), "%s", r->message);
+    hallbus__audit_reply__free_unpacked(r, NULL);
+    hb_rpc_destroy(&rpc);
+    cr_assert(audit_answers(NULL), "and the next query is answered");
+    stop();
+}

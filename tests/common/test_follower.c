@@ -352,6 +352,30 @@ Test(follower_journal, events_of_another_hall_in_a_journal_answer_are_ignored)
     assert_stored((uint64_t[]){1, 2}, 2);
 }
 
+/* hall-audit on a full disk: the store abandoned its transaction (#2 with
+ * it) and takes writes again later. */
+Test(follower_journal,
+     a_rewind_forgets_the_fetch_in_flight_restarts_the_gap_timeout_and_follows_on_from_the_store)
+{
+    start(0);
+    bus(1, 1000000);
+    bus(2, 1000000);
+    bus(5, 1000000); /* missing since t = 1 s: a fetch from 3 */
+    cr_assert_eq(lg.nfetch, 1);
+    hb_follower_rewind(&f, 1);
+    cr_assert_eq(hb_follower_last(&f), 1);
+    cr_assert_not(hb_follower_fetching(&f), "the fetch in flight is forgotten");
+    cr_assert_eq(lg.nfetch, 1, "nothing is asked before start");
+    hb_follower_start(&f, 7000000); /* past the gap timeout counted from t = 1 s */
+    cr_assert_eq(lg.nfetch, 2);
+    cr_assert_eq(lg.fetch_from[1], 2, "what the store lost is fetched again");
+    hb_follower_fetch_failed(&f, "no answer", 0, 8000000);
+    cr_assert_eq(lg.ngaps, 0, "the gap timeout starts afresh: a full disk loses nothing");
+    journal(2, 4, 5, 8100000);
+    assert_stored((uint64_t[]){1, 2, 2, 3, 4, 5}, 6);
+    cr_assert_not(hb_follower_behind(&f), "the event held back is applied after them");
+}
+
 /* ── the Clone pattern ── */
 
 #define SEC 1000000LL

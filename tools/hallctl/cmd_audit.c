@@ -24,9 +24,71 @@
 #include "hallbus/clock.h"
 #include "hallbus/envelope.h"
 #include "hallbus/pb_json.h"
+#include "hallbus/rpc_client.h"
 #include "text.h"
 
 #define KINDS_MAX 16
+
+/* ── hall-audit's query endpoint, through the common blocking client ── */
+
+struct ac_s {
+    hb_rpc_t *rpc;
+    const char *endpoint;
+};
+
+ac_t *ac_new(hallctl_t *ctl, const char *endpoint)
+{
+    if (hc_resolve(ctl) != 0)
+        return NULL;
+    ac_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->endpoint = endpoint      ? endpoint
+                     : ctl->config ? ctl->config->audit.query
+                                   : HC_DEFAULT_AUDIT_QUERY;
+    self->rpc = hb_rpc_new(NULL, self->endpoint, ctl->timeout_ms);
+    if (!self->rpc) {
+        tx_line(stderr, "hallctl: '%s' is not an endpoint ZeroMQ can connect to", self->endpoint);
+        ac_destroy(&self);
+    }
+    return self;
+}
+
+void ac_destroy(ac_t **pself)
+{
+    if (!pself || !*pself)
+        return;
+    ac_t *self = *pself;
+    *pself = NULL;
+    hb_rpc_destroy(&self->rpc);
+    free(self);
+}
+
+Hallbus__AuditReply *ac_call(ac_t *self, Hallbus__AuditRequest *req, int *status)
+{
+    char why[256];
+    Hallbus__AuditReply *r = (Hallbus__AuditReply *)hb_rpc_call_msg(
+        self->rpc, &req->base, &hallbus__audit_reply__descriptor, why, sizeof why);
+    if (!r) {
+        tx_line(stderr, "hallctl: hall-audit at %s did not answer: %s", self->endpoint, why);
+        *status = HC_EXIT_UNREACHABLE;
+        return NULL;
+    }
+    if (r->code != HALLBUS__STATUS_CODE__OK) {
+        tx_line(stderr, "hallctl: hall-audit: %s",
+                r->message && *r->message ? r->message : hb_status_name(r->code));
+        hallbus__audit_reply__free_unpacked(r, NULL);
+        *status = HC_EXIT_REFUSED;
+        return NULL;
+    }
+    *status = HC_EXIT_OK;
+    return r;
+}
+
+void ac_today(hallctl_t *ctl, char out[11])
+{
+    hb_business_date(hb_now_us(), ctl->config ? ctl->config->hall.rollover_minute : 0, out);
+}
 
 enum {
     O_HALL = HC_OPT_FIRST,

@@ -1,5 +1,6 @@
-/* hallctl's audit and report commands (cmd_audit.c, cmd_report.c), and the
- * client of hall-audit's query endpoint they share (audit_client.c). */
+/* hallctl's audit and report commands (cmd_audit.c, cmd_report.c), and
+ * what they share to query hall-audit (cmd_audit.c, over the common
+ * blocking client, hallbus/rpc_client.h). */
 #ifndef HALLCTL_CMD_AUDIT_H
 #define HALLCTL_CMD_AUDIT_H
 
@@ -22,9 +23,10 @@ typedef struct ac_s ac_t;
  * audit.query, else the default. NULL with a message on stderr. */
 ac_t *ac_new(hallctl_t *ctl, const char *endpoint);
 void ac_destroy(ac_t **self);
-/* Sends REQ and waits; the reply is the caller's (hallbus__audit_reply__free_unpacked).
- * NULL after saying why on stderr (*STATUS: HC_EXIT_UNREACHABLE). A reply
- * whose code is not OK is reported and freed (*STATUS: HC_EXIT_REFUSED). */
+/* Sends REQ (hb_rpc_call_msg) and waits; the reply is the caller's
+ * (hallbus__audit_reply__free_unpacked). NULL after saying why on stderr (*STATUS:
+ * HC_EXIT_UNREACHABLE). A reply whose code is not OK is reported and freed (*STATUS:
+ * HC_EXIT_REFUSED). */
 Hallbus__AuditReply *ac_call(ac_t *self, Hallbus__AuditRequest *req, int *status);
 
 /* The business date today for the hall file's rollover (or midnight). */

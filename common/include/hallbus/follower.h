@@ -162,7 +162,13 @@ void hb_follower_gone(hb_follower_t *f, uint64_t oldest, const char *why, int64_
  * recorded as a gap once the gap timeout has passed. */
 void hb_follower_fetch_failed(hb_follower_t *f, const char *why, int64_t received_at,
                               int64_t now_us);
-/* Journal: the store went back to LAST (a failed commit): follow from there. */
+/* Journal: the owner's store went back to LAST (a failed commit), or
+ * takes nothing for a while (a full disk): follow on from LAST. A fetch in
+ * flight is forgotten (the owner ignores its answer), the gap timeout
+ * starts afresh (a store that could not write loses no event: what it
+ * missed is fetched again), and nothing is asked until hb_follower_start,
+ * which fetches from LAST + 1. Events held back ahead of LAST are kept.
+ * May be called from inside the sink. */
 void hb_follower_rewind(hb_follower_t *f, uint64_t last);
 
 /* Every so often (100 ms is right): silence, owed or unanswered snapshots. */
