@@ -31,6 +31,7 @@
 #include "config_hours_schema.h"
 #include "config_internal.h"
 #include "config_notifier_schema.h"
+#include "config_security_schema.h"
 #include "config_locate.h"
 
 /* ── the file as libcyaml loads it ── */
@@ -98,6 +99,7 @@ typedef struct {
     raw_counter_t *counter;
     raw_audit_t *audit;
     raw_notifier_t *notifier;
+    raw_security_t *security;
 } raw_config_t;
 
 static const cyaml_schema_field_t hall_fields[] = {
@@ -180,6 +182,7 @@ static const cyaml_schema_field_t config_fields[] = {
     CYAML_FIELD_MAPPING_PTR("counter", OPTIONAL, raw_config_t, counter, hb_cfg_counter_fields),
     CYAML_FIELD_MAPPING_PTR("audit", OPTIONAL, raw_config_t, audit, hb_cfg_audit_fields),
     CYAML_FIELD_MAPPING_PTR("notifier", OPTIONAL, raw_config_t, notifier, hb_cfg_notifier_fields),
+    CYAML_FIELD_MAPPING_PTR("security", OPTIONAL, raw_config_t, security, hb_cfg_security_fields),
     CYAML_FIELD_END,
 };
 
@@ -750,7 +753,8 @@ static hb_config_t *build(const hb_cfg_report_t *report, raw_config_t *raw)
         hb_cfg_display_build(report, raw->display, self) != 0 ||
         hb_cfg_counter_build(report, raw->counter, self) != 0 ||
         hb_cfg_audit_build(report, raw->audit, self) != 0 ||
-        hb_cfg_notifier_build(report, raw->notifier, self) != 0) {
+        hb_cfg_notifier_build(report, raw->notifier, self) != 0 ||
+        hb_cfg_security_build(report, raw->security, self) != 0) {
         hb_config_destroy(&self);
         return NULL;
     }
@@ -861,6 +865,7 @@ void hb_config_destroy(hb_config_t **self_p)
     hb_cfg_counter_free(&self->counter);
     hb_cfg_audit_free(&self->audit);
     hb_cfg_notifier_free(&self->notifier);
+    hb_cfg_security_free(&self->security);
     free(self->path);
     free(self);
     *self_p = NULL;

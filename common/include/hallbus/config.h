@@ -16,6 +16,7 @@
 #include "hallbus/config_display.h"
 #include "hallbus/config_hours.h"
 #include "hallbus/config_notifier.h"
+#include "hallbus/config_security.h"
 
 #define HB_CONFIG_ERR_MAX 512
 
@@ -93,6 +94,7 @@ typedef struct {
     hb_counter_conf_t counter;   /* config_counter.h */
     hb_audit_conf_t audit;       /* config_audit.h */
     hb_notifier_conf_t notifier; /* config_notifier.h */
+    hb_security_conf_t security; /* config_security.h */
 } hb_config_t;
 
 /* Loads and validates PATH. Returns a config the caller owns (free with
