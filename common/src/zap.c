@@ -24,6 +24,7 @@ struct hb_zap_s {
     void *control; /* PAIR, the thread's end */
     void *stopper; /* PAIR, the owner's end */
     hb_keys_t *keys;
+    char control_endpoint[64];
     pthread_t thread;
     atomic_uint_fast64_t allowed, refused;
     time_t last_log;   /* refusals are logged at most once a second... */
@@ -183,6 +184,10 @@ static void *run(void *arg)
             answer(self, req);
     }
     free(req);
+    /* unbound at once, not when the reaper gets to the sockets: a handler
+     * started right after this one finds the endpoint free */
+    zmq_unbind(self->handler, HB_ZAP_ENDPOINT);
+    zmq_unbind(self->control, self->control_endpoint);
     int zero = 0;
     zmq_setsockopt(self->handler, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt(self->control, ZMQ_LINGER, &zero, sizeof zero);
@@ -197,8 +202,9 @@ hb_zap_t *hb_zap_start(void *ctx, hb_keys_t *keys)
     if (!self)
         return NULL;
     self->keys = keys;
-    char control[64];
-    snprintf(control, sizeof control, "inproc://hallbus-zap-control-%p", (void *)self);
+    char *control = self->control_endpoint;
+    snprintf(control, sizeof self->control_endpoint, "inproc://hallbus-zap-control-%p",
+             (void *)self);
     int zero = 0;
     self->handler = zmq_socket(ctx, ZMQ_REP);
     self->control = zmq_socket(ctx, ZMQ_PAIR);
