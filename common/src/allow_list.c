@@ -2,12 +2,15 @@
 #include "hallbus/allow_list.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "file_atomic.h"
@@ -200,6 +203,43 @@ bad:
     return NULL;
 }
 
+static int make_parent(const char *path, char err[HB_KEYS_ERR_MAX])
+{
+    char parent[4096];
+    snprintf(parent, sizeof parent, "%s", path);
+    char *slash = strrchr(parent, '/');
+    if (!slash || slash == parent)
+        return 0;
+    *slash = '\0';
+    return hb_mkdirs(parent, 0700, err, HB_KEYS_ERR_MAX);
+}
+
+int hb_allow_lock(const char *path, char err[HB_KEYS_ERR_MAX])
+{
+    char lock[4096];
+    if (snprintf(lock, sizeof lock, "%s.lock", path) >= (int)sizeof lock)
+        return fail(err, "%s: path too long", path);
+    if (make_parent(path, err) != 0)
+        return -1;
+    int fd = open(lock, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return fail(err, "%s: cannot open: %s", lock, strerror(errno));
+    while (flock(fd, LOCK_EX) != 0) {
+        if (errno == EINTR)
+            continue;
+        int saved = errno;
+        close(fd);
+        return fail(err, "%s: cannot lock: %s", lock, strerror(saved));
+    }
+    return fd;
+}
+
+void hb_allow_unlock(int fd)
+{
+    if (fd >= 0)
+        close(fd); /* closing the descriptor releases the flock */
+}
+
 int hb_allow_save(const hb_allow_t *self, const char *path, char err[HB_KEYS_ERR_MAX])
 {
     json_t *keys = json_array();
@@ -220,6 +260,10 @@ int hb_allow_save(const hb_allow_t *self, const char *path, char err[HB_KEYS_ERR
     json_decref(root);
     if (!text)
         return fail(err, "%s: out of memory", path);
+    if (make_parent(path, err) != 0) {
+        free(text);
+        return -1;
+    }
     size_t len = strlen(text);
     char *with_newline = realloc(text, len + 2);
     if (!with_newline) {

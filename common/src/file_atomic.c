@@ -77,7 +77,8 @@ int hb_mkdirs(const char *dir, mode_t mode, char *err, size_t errlen)
             continue;
         char was = *p;
         *p = '\0';
-        if (mkdir(path, mode) != 0 && errno != EEXIST) {
+        /* parents as a directory usually is; the last one as asked */
+        if (mkdir(path, was == '\0' ? mode : 0755) != 0 && errno != EEXIST) {
             snprintf(err, errlen, "%s: cannot create: %s", path, strerror(errno));
             return -1;
         }

@@ -12,7 +12,7 @@
 int hb_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode, char *err,
                          size_t errlen);
 
-/* Creates DIR and its missing parents with MODE. 0, or -1 with ERR. */
+/* Creates DIR with MODE and its missing parents with 0755. 0, or -1 with ERR. */
 int hb_mkdirs(const char *dir, mode_t mode, char *err, size_t errlen);
 
 #endif

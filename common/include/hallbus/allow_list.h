@@ -34,8 +34,15 @@ void hb_allow_destroy(hb_allow_t **self);
  * NULL on anything else, with ERR "PATH: keys[2].role: unknown role ...". */
 hb_allow_t *hb_allow_load(const char *path, bool *missing, char err[HB_KEYS_ERR_MAX]);
 /* Writes the list to PATH atomically (temporary file, fsync, rename), mode
- * 0644. 0, or -1 with ERR naming the file. */
+ * 0644, creating its directory (0700) if missing. 0, or -1 with ERR naming the file. */
 int hb_allow_save(const hb_allow_t *self, const char *path, char err[HB_KEYS_ERR_MAX]);
+
+/* Holds PATH's edit lock (flock on <PATH>.lock, creating the directory)
+ * for a load-change-save, so that two editors at once do not lose one's
+ * change; readers need no lock (saves are atomic). A descriptor for
+ * hb_allow_unlock, or -1 with ERR. */
+int hb_allow_lock(const char *path, char err[HB_KEYS_ERR_MAX]);
+void hb_allow_unlock(int fd);
 
 /* Adds NAME with ROLE and PUBLIC_Z85, created now. An entry of that name is
  * replaced only with REPLACE (a new key for the same name: the old key is
