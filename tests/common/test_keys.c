@@ -369,7 +369,7 @@ Test(keys, lookups_check_the_file_at_most_every_check_interval)
 Test(keys, roles_are_named_both_ways)
 {
     for (int r = HB_ROLE_NONE + 1; r < HB_ROLES; r++)
-        cr_assert_eq(hb_role_parse(hb_role_name((hb_role_t)r)), r);
+        cr_assert_eq((int)hb_role_parse(hb_role_name((hb_role_t)r)), r);
     cr_assert_eq(hb_role_parse("none"), HB_ROLE_NONE);
     cr_assert_eq(hb_role_parse(NULL), HB_ROLE_NONE);
     cr_assert_null(hb_role_name(HB_ROLES));
