@@ -5,7 +5,10 @@
 #include "config_internal.h"
 
 typedef struct {
+    char *keys_dir;
+    char *allow;
     char *accounts;
+    char *curve;
 } raw_security_t;
 
 extern const cyaml_schema_field_t hb_cfg_security_fields[];

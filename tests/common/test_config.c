@@ -526,3 +526,43 @@ Test(config, the_staff_accounts_file_is_named_in_security_or_defaults)
     snprintf(yaml, sizeof yaml, "%ssecurity:\n  accounts: \"\"\n", HALL);
     assert_refused(load_text(yaml), "security.accounts");
 }
+
+/* ── security: ── */
+
+Test(config, security_defaults_keep_keys_in_var_keys_with_curve_on)
+{
+    hb_config_t *c = load_text(BASE);
+    cr_assert_not_null(c, "%s", err);
+    cr_assert_str_eq(c->security.keys_dir, "var/keys");
+    cr_assert_str_eq(c->security.allow, "var/keys/allow.json");
+    cr_assert(c->security.curve, "CURVE is on unless the file turns it off");
+    hb_config_destroy(&c);
+}
+
+Test(config, security_allow_list_follows_keys_dir_unless_named)
+{
+    hb_config_t *c = load_edited("queue:\n", "security:\n  keys_dir: \"/srv/k\"\n  curve: false\n"
+                                             "queue:\n");
+    cr_assert_not_null(c, "%s", err);
+    cr_assert_str_eq(c->security.keys_dir, "/srv/k");
+    cr_assert_str_eq(c->security.allow, "/srv/k/allow.json");
+    cr_assert_not(c->security.curve);
+    hb_config_destroy(&c);
+
+    c = load_edited("queue:\n", "security:\n  allow: \"etc/allow.json\"\n  curve: true\nqueue:\n");
+    cr_assert_not_null(c, "%s", err);
+    cr_assert_str_eq(c->security.keys_dir, "var/keys");
+    cr_assert_str_eq(c->security.allow, "etc/allow.json");
+    cr_assert(c->security.curve);
+    hb_config_destroy(&c);
+}
+
+Test(config, security_mistakes_are_refused_with_their_line)
+{
+    refuse_edit("queue:\n", "security:\n  curve: maybe\nqueue:\n",
+                ":23: security.curve: \"maybe\" is neither true nor false");
+    refuse_edit("queue:\n", "security:\n  keys_dir: \"\"\nqueue:\n",
+                ":23: security.keys_dir: must not be empty");
+    refuse_edit("queue:\n", "security:\n  secret_key: \"abc\"\nqueue:\n",
+                ":23: security.secret_key");
+}

@@ -77,7 +77,7 @@ static hb_accounts_t *open_accounts(hallctl_t *ctl, const staff_args_t *a, int *
     if (!path) {
         if ((*status = hc_resolve(ctl)) != 0)
             return NULL;
-        path = ctl->config ? ctl->config->security.accounts : HB_ACCOUNTS_DEFAULT_PATH;
+        path = ctl->config ? ctl->config->security.accounts : "var/keys/staff.json";
     }
     hb_accounts_t *acc = hb_accounts_new(path);
     char err[HB_ACCOUNTS_ERR_MAX];

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cmd_audit.h"
+#include "cmd_keys.h"
 #include "cmd_notify.h"
 #include "hallctl.h"
 #include "text.h"
@@ -90,6 +91,12 @@ static const command_t commands[] = {
     {"notify", "status", "[--all] [--limit N]",
      "hall-notifier's outbox: pending, sent, failed, expired", cmd_notify_status},
     {"notify", "retry", "ID", "send an outbox message again by hand", cmd_notify_retry},
+    {"keys", "new", "NAME --role ROLE [--force]",
+     "make a key pair in the hall's keys_dir and list it in the allow-list", cmd_keys_new},
+    {"keys", "list", "", "the allow-list: names, roles, public keys", cmd_keys_list},
+    {"keys", "revoke", "NAME", "revoke a key (no restart needed)", cmd_keys_revoke},
+    {"keys", "init", "", "make the hall's missing keys (one per daemon, and hallctl's)",
+     cmd_keys_init},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
