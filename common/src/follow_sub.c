@@ -69,6 +69,17 @@ static int sink_reject(void *arg, const uint8_t *bytes, size_t len, const char *
 static void on_reply(hb_client_t *client, hb_client_outcome_t outcome, ProtobufCMessage *msg,
                      void *arg);
 
+/* hall-queue said no: counted, logged, and the owner told. */
+static void refused(hb_follow_sub_t *fs, const char *what, const Hallbus__Reply *r)
+{
+    const char *message = r->message ? r->message : "";
+    fs->bad_replies++;
+    hb_warn("hall %s: %s refused: %s: %s", fs->follower.hall, what, hb_status_name(r->code),
+            message);
+    if (fs->config.cb.refused && r->code != HALLBUS__STATUS_CODE__OK)
+        fs->config.cb.refused(fs->config.cb.arg, r->code, message);
+}
+
 /* The id sent, or 0 (counted, logged) when the client could not send. */
 static uint64_t send_request(hb_follow_sub_t *fs, Hallbus__Request *req, uint32_t timeout_ms,
                              const char *what)
@@ -140,9 +151,7 @@ static void snapshot_answer(hb_follow_sub_t *fs, const Hallbus__Reply *r, int64_
 {
     if (r->code != HALLBUS__STATUS_CODE__OK || r->result_case != HALLBUS__REPLY__RESULT_SNAPSHOT ||
         !r->snapshot) {
-        fs->bad_replies++;
-        hb_warn("hall %s: snapshot refused: %s %s", fs->follower.hall, hb_status_name(r->code),
-                r->message ? r->message : "");
+        refused(fs, "snapshot", r);
         hb_follower_snapshot_failed(&fs->follower, now);
         return;
     }
@@ -166,9 +175,7 @@ static void fetch_answer(hb_follow_sub_t *fs, const Hallbus__Reply *r, int64_t n
                          hb_now_us(), now);
     } else {
         /* a refusal is retried like a silence */
-        fs->bad_replies++;
-        hb_warn("hall %s: FetchEvents refused: %s: %s", fs->follower.hall, hb_status_name(r->code),
-                r->message ? r->message : "");
+        refused(fs, "FetchEvents", r);
         uv_timer_start(&fs->retry, on_retry, fs->config.fetch_timeout_ms, 0);
     }
 }

@@ -27,12 +27,16 @@ static hb_server_t *server;
 static hb_follow_sub_t *fs;
 static uint64_t hall_seq; /* what the fake hall-queue's snapshot says */
 static int snapshot_requests;
+static Hallbus__StatusCode refuse_with; /* OK: the fake hall-queue answers */
 
 /* what the owner was told */
 static int loads, synced_changes, heartbeats_current, batches;
 static uint64_t loaded_seq, applied[64];
 static int napplied;
 static bool synced_now;
+static int refusals;
+static Hallbus__StatusCode refused_code;
+static char refused_message[64];
 static uint32_t summary_waiting;
 
 static void on_request(hb_server_t *s, const hb_route_t *route, ProtobufCMessage *msg, void *arg)
@@ -42,6 +46,13 @@ static void on_request(hb_server_t *s, const hb_route_t *route, ProtobufCMessage
     cr_assert_str_eq(req->hall_id, HALL);
     snapshot_requests++;
     Hallbus__Reply r = HALLBUS__REPLY__INIT;
+    if (refuse_with != HALLBUS__STATUS_CODE__OK) {
+        r.request_id = req->request_id;
+        r.code = refuse_with;
+        r.message = "no such hall";
+        hb_server_reply(s, route, &r.base);
+        return;
+    }
     Hallbus__Snapshot snap = HALLBUS__SNAPSHOT__INIT;
     snap.seq = hall_seq;
     r.request_id = req->request_id;
@@ -76,6 +87,13 @@ static void cb_synced(void *arg, bool synced)
 {
     synced_changes++;
     synced_now = synced;
+}
+
+static void cb_refused(void *arg, Hallbus__StatusCode code, const char *message)
+{
+    refusals++;
+    refused_code = code;
+    snprintf(refused_message, sizeof refused_message, "%s", message);
 }
 
 static void cb_batch(void *arg)
@@ -165,6 +183,10 @@ static void setup(void)
     loaded_seq = 0;
     synced_now = false;
     summary_waiting = 0;
+    refuse_with = HALLBUS__STATUS_CODE__OK;
+    refusals = 0;
+    refused_code = HALLBUS__STATUS_CODE__OK;
+    refused_message[0] = '\0';
 }
 
 static void teardown(void)
@@ -198,6 +220,7 @@ static void start_follower(int64_t ttl_us)
                                        .apply = cb_apply,
                                        .heartbeat = cb_heartbeat,
                                        .synced = cb_synced,
+                                       .refused = cb_refused,
                                        .batch = cb_batch}};
     fs = hb_follow_sub_new(&loop, ctx, &c, 0);
     cr_assert(fs);
@@ -294,4 +317,26 @@ Test(follow_sub, a_burst_of_forged_heartbeats_costs_a_bounded_number_of_snapshot
     cr_assert(asked >= 1 && asked <= 7, "%d snapshot requests in %.1f s", asked, seconds);
     /* and the hall is followed again once the burst is over */
     cr_assert(RUN_UNTIL(synced_now && loaded_seq == 10, 8000));
+}
+
+/* A refused snapshot is told to the owner (hallctl board --once prints it),
+ * nothing is loaded, and it is asked again until hall-queue answers. */
+Test(follow_sub, a_refused_snapshot_is_told_and_asked_again)
+{
+    hall_seq = 4;
+    refuse_with = HALLBUS__STATUS_CODE__NOT_FOUND;
+    start_follower(0);
+    cr_assert(RUN_UNTIL(refusals >= 1, 5000), "the refusal reaches the owner");
+    cr_assert_eq(refused_code, HALLBUS__STATUS_CODE__NOT_FOUND);
+    cr_assert_str_eq(refused_message, "no such hall");
+    cr_assert_eq(loads, 0);
+    cr_assert_not(hb_follow_sub_synced(fs));
+    cr_assert_geq(hb_follow_sub_counters(fs).bad_replies, 1);
+    refuse_with = HALLBUS__STATUS_CODE__OK;
+    int refused_before = refusals;
+    cr_assert(RUN_UNTIL(loads == 1, 5000), "asked again, and loaded once hall-queue answers");
+    cr_assert_eq(loaded_seq, 4);
+    cr_assert(RUN_UNTIL(synced_now, 2000));
+    cr_assert_eq(refusals, refused_before, "an answer is not a refusal");
+    cr_assert_geq(snapshot_requests, 2);
 }

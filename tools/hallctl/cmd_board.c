@@ -1,30 +1,33 @@
 /* `hallctl board`: the hall board in a terminal, kept live.
  *
- * The Clone pattern at its simplest: subscribe to the hall's events first,
- * then take a snapshot and draw it; each event (or a heartbeat whose seq is
- * ahead of the board) means the hall moved on, so a new snapshot is taken
- * and drawn, at most every REFETCH_MIN_US. Every frame is one snapshot, so
- * the board never shows a state the hall was not in, and a gap cannot
- * mislead it. With no word from the hall for SILENCE_US the board says it
- * is reconnecting instead of showing old data as current. */
-#include <errno.h>
-#include <signal.h>
+ * The common follower (hallbus/follow_sub.h, clone mode) subscribes to the
+ * hall's events first, then takes a snapshot; the board draws that
+ * snapshot. Each event the follower applies means the hall moved past the
+ * board, so the board asks the follower for a new snapshot (a resync, at
+ * most every REFETCH_MIN_US) and draws it when it comes. Every frame is one
+ * snapshot, so the board never shows a state the hall was not in; gaps,
+ * heartbeats ahead and silences are the follower's business. With no word
+ * from the hall for SILENCE_US the board says it is reconnecting instead of
+ * showing old data as current. */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
+#include <uv.h>
 #include <zmq.h>
 
+#include "hallbus/alloc.h"
 #include "hallbus/clock.h"
 #include "hallbus/envelope.h"
-#include "hallbus/socket.h"
+#include "hallbus/follow_sub.h"
+#include "hallbus/log.h"
+#include "hallbus/signals.h"
 #include "hallctl.h"
 #include "table.h"
 #include "text.h"
 
 #define REFETCH_MIN_US 150000 /* snapshots at most this often */
 #define SILENCE_US 3000000    /* no event nor heartbeat for this long: not live */
-#define RETRY_US 1000000      /* while not live, try a snapshot this often */
+#define CLOCK_MS 1000         /* the clock on the board moves too */
 #define CALLS_DEFAULT 6
 
 typedef struct {
@@ -32,23 +35,18 @@ typedef struct {
     bool once;
     long calls;
     bool tty;
+    uv_loop_t loop;
     void *ctx;
-    void *sub;
-    hb_rpc_t *rpc;
-    Hallbus__Reply *shown; /* the snapshot on screen */
-    uint64_t seq;          /* its seq */
-    bool live;
-    int64_t last_heard, last_fetch;
+    hb_follow_sub_t *follow;
+    hb_signals_t signals;
+    uv_timer_t clock;         /* redraws; with --once, the time-out */
+    Hallbus__Snapshot *shown; /* a copy of the snapshot on screen (owned) */
+    uint64_t seq;             /* its seq */
+    bool loaded;              /* a snapshot came since the last draw */
+    bool moved;               /* the follower applied an event: the board is behind */
+    int64_t started_us;
     char hall[40];
 } board_t;
-
-static volatile sig_atomic_t board_stop;
-
-static void on_board_signal(int sig)
-{
-    (void)sig;
-    board_stop = 1;
-}
 
 static const char *window_words(Hallbus__WindowState s)
 {
@@ -59,12 +57,12 @@ static const char *window_words(Hallbus__WindowState s)
 
 /* ── drawing ── */
 
-static void draw(board_t *b)
+static void draw(board_t *b, bool live)
 {
     FILE *f = stdout;
     if (b->tty)
         fputs("\033[H\033[2J", f);
-    const Hallbus__Snapshot *snap = b->shown ? b->shown->snapshot : NULL;
+    const Hallbus__Snapshot *snap = b->shown;
     const Hallbus__HallStatus *st = snap ? snap->status : NULL;
     char now[32];
     tx_clock(hb_now_us(), now, sizeof now);
@@ -74,7 +72,7 @@ static void draw(board_t *b)
             st && st->business_date ? st->business_date : "", now);
     if (b->tty)
         fputs("\033[0m", f);
-    if (!b->live) {
+    if (!live) {
         tx_line(f, "%s*** reconnecting / 正在重新连接 … (nothing from the hall)%s",
                 b->tty ? "\033[1;33m" : "", b->tty ? "\033[0m" : "");
         fflush(f);
@@ -139,142 +137,161 @@ static void draw(board_t *b)
     fflush(f);
 }
 
-/* ── the hall ── */
+/* ── the follower's callbacks ── */
 
-/* Takes a snapshot; true if it came. */
-static bool fetch(board_t *b)
+/* Synced; or waiting for the snapshot the board asked for while the hall is
+ * still heard (a frame is one snapshot: the board is live between two). */
+static bool board_live(board_t *b)
 {
-    b->last_fetch = hb_mono_us();
-    Hallbus__Request req = HALLBUS__REQUEST__INIT;
-    Hallbus__GetSnapshot gs = HALLBUS__GET_SNAPSHOT__INIT;
-    req.actor = (char *)(b->ctl->actor ? b->ctl->actor : HC_DEFAULT_ACTOR);
-    req.hall_id = (char *)b->ctl->hall_id;
-    req.command_case = HALLBUS__REQUEST__COMMAND_GET_SNAPSHOT;
-    req.get_snapshot = &gs;
-    char err[128];
-    Hallbus__Reply *r = hb_rpc_call(b->rpc, &req, err, sizeof err);
-    if (!r || r->code != HALLBUS__STATUS_CODE__OK ||
-        r->result_case != HALLBUS__REPLY__RESULT_SNAPSHOT || !r->snapshot) {
-        if (r) {
-            if (b->once)
-                tx_line(stderr, "hallctl: %s: %s", hb_status_name(r->code), r->message);
-            hallbus__reply__free_unpacked(r, NULL);
-        }
-        /* a REQ-like client after a timeout: start afresh */
-        hb_rpc_destroy(&b->rpc);
-        b->rpc = hb_rpc_new(b->ctx, b->ctl->command_endpoint, b->ctl->timeout_ms);
+    if (!b->follow || !b->shown)
         return false;
-    }
-    if (b->shown)
-        hallbus__reply__free_unpacked(b->shown, NULL);
-    b->shown = r;
-    b->seq = r->snapshot->seq;
-    if (r->snapshot->status && r->snapshot->status->hall_id)
-        snprintf(b->hall, sizeof b->hall, "%s", r->snapshot->status->hall_id);
-    return true;
+    if (hb_follow_sub_synced(b->follow))
+        return true;
+    const hb_follower_t *f = hb_follow_sub_follower(b->follow);
+    return f->state == HB_FOLLOW_WAITING && hb_mono_us() - f->last_heard_us <= SILENCE_US;
 }
 
-/* Reads what the SUB has; true when the hall moved past the board. */
-static bool read_events(board_t *b)
+/* The snapshot, copied: the follower's is borrowed for the call only. */
+static void on_load(void *arg, const Hallbus__Snapshot *snap)
 {
-    bool moved = false;
-    for (int n = 0; n < 10000; n++) {
-        zmq_msg_t topic, body;
-        zmq_msg_init(&topic);
-        if (zmq_msg_recv(&topic, b->sub, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&topic);
-            break;
-        }
-        bool two = zmq_msg_more(&topic);
-        zmq_msg_init(&body);
-        if (two && zmq_msg_recv(&body, b->sub, 0) >= 0) {
-            while (zmq_msg_more(&body)) { /* drop extra frames */
-                zmq_msg_close(&body);
-                zmq_msg_init(&body);
-                if (zmq_msg_recv(&body, b->sub, 0) < 0)
-                    break;
-            }
-            Hallbus__Envelope *env = NULL;
-            if (hb_envelope_decode(zmq_msg_data(&body), zmq_msg_size(&body), &env, NULL) ==
-                    HB_DECODE_OK &&
-                (!b->hall[0] || strcmp(env->hall_id, b->hall) == 0)) {
-                b->last_heard = hb_mono_us();
-                if (env->seq != b->seq)
-                    moved = true; /* ahead, or a hall that went back: look again */
-            }
-            if (env)
-                hallbus__envelope__free_unpacked(env, NULL);
-        }
-        zmq_msg_close(&body);
-        zmq_msg_close(&topic);
+    board_t *b = arg;
+    size_t len = hallbus__snapshot__get_packed_size(snap);
+    uint8_t *buf = hb_xmalloc(len ? len : 1, "the board's snapshot");
+    hallbus__snapshot__pack(snap, buf);
+    Hallbus__Snapshot *copy = hallbus__snapshot__unpack(NULL, len, buf);
+    free(buf);
+    if (!copy) { /* what was just packed unpacks, unless memory ran out */
+        tx_line(stderr, "hallctl: out of memory: the board's snapshot");
+        abort();
     }
-    return moved;
+    if (b->shown)
+        hallbus__snapshot__free_unpacked(b->shown, NULL);
+    b->shown = copy;
+    b->seq = copy->seq;
+    if (copy->status && copy->status->hall_id && *copy->status->hall_id)
+        snprintf(b->hall, sizeof b->hall, "%s", copy->status->hall_id);
+    b->loaded = true;
+    b->moved = false; /* the events that follow it are applied after this */
+    if (b->once)
+        uv_stop(&b->loop); /* one frame: drawn once the loop has stopped */
+}
+
+static int on_apply(void *arg, const Hallbus__Envelope *env, const uint8_t *bytes, size_t len,
+                    int64_t received_at)
+{
+    board_t *b = arg;
+    b->moved = true; /* acted on in on_batch, not in the follower's midst */
+    return 0;
+}
+
+static void on_batch(void *arg)
+{
+    board_t *b = arg;
+    if (b->once)
+        return;
+    if (b->loaded) {
+        b->loaded = false;
+        draw(b, board_live(b));
+    }
+    hb_follower_t *f = hb_follow_sub_follower(b->follow);
+    if (b->moved && f->state == HB_FOLLOW_LIVE) {
+        b->moved = false;
+        hb_follower_resync(f, "the hall moved on", hb_mono_us());
+    }
+}
+
+static void on_synced(void *arg, bool synced)
+{
+    board_t *b = arg;
+    if (!synced && !b->once && !board_live(b))
+        draw(b, false);
+}
+
+/* --once: hall-queue said no; say so as hallctl does, and stop there */
+static void on_refused(void *arg, Hallbus__StatusCode code, const char *message)
+{
+    board_t *b = arg;
+    if (!b->once)
+        return;
+    tx_line(stderr, "hallctl: %s: %s", hb_status_name(code), message);
+    uv_stop(&b->loop);
+}
+
+/* ── time and signals ── */
+
+static void on_clock(uv_timer_t *t)
+{
+    board_t *b = t->data;
+    if (b->once) {
+        uv_stop(&b->loop); /* no snapshot within the time-out */
+        return;
+    }
+    /* the first frame waits for the snapshot, or for the time-out */
+    if (b->shown || hb_mono_us() - b->started_us >= (int64_t)b->ctl->timeout_ms * 1000)
+        draw(b, board_live(b));
+}
+
+static void on_stop(void *arg)
+{
+    board_t *b = arg;
+    uv_stop(&b->loop);
 }
 
 static int run(board_t *b)
 {
+    uv_loop_init(&b->loop);
     b->ctx = zmq_ctx_new();
-    b->sub = zmq_socket(b->ctx, ZMQ_SUB);
-    int linger = 0;
-    zmq_setsockopt(b->sub, ZMQ_LINGER, &linger, sizeof linger);
-    char prefix[HB_TOPIC_MAX];
-    hb_topic_prefix(b->ctl->hall_id, prefix);
-    zmq_setsockopt(b->sub, ZMQ_SUBSCRIBE, prefix, strlen(prefix));
-    if (zmq_connect(b->sub, b->ctl->bus_sub_endpoint) != 0) {
-        tx_line(stderr, "hallctl: cannot connect to %s: %s", b->ctl->bus_sub_endpoint,
-                zmq_strerror(errno));
-        return HC_EXIT_USAGE;
-    }
-    b->rpc = hb_rpc_new(b->ctx, b->ctl->command_endpoint, b->ctl->timeout_ms);
-    if (!b->rpc)
-        return HC_EXIT_USAGE;
-
-    /* subscribed first, then the snapshot */
-    b->live = fetch(b);
-    b->last_heard = hb_mono_us();
-    if (b->once) {
-        if (!b->live) {
-            tx_line(stderr, "hallctl: no answer from %s", b->ctl->command_endpoint);
-            return HC_EXIT_UNREACHABLE;
-        }
-        draw(b);
-        return HC_EXIT_OK;
-    }
-    if (b->tty)
-        fputs("\033[?25l", stdout); /* hide the cursor */
-    draw(b);
-    bool dirty = false;
-    int64_t last_draw = hb_mono_us();
-    while (!board_stop) {
-        zmq_pollitem_t item = {b->sub, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&item, 1, 100) < 0 && errno != EINTR)
-            break;
-        dirty |= read_events(b);
-        int64_t now = hb_mono_us();
-        bool silent = now - b->last_heard > SILENCE_US;
-        bool redraw = false;
-        if (silent) {
-            if (b->live) {
-                b->live = false;
-                redraw = true;
+    hb_follow_sub_config_t fc = {.hall = b->hall,
+                                 .bus_sub = b->ctl->bus_sub_endpoint,
+                                 .command = b->ctl->command_endpoint,
+                                 .actor = b->ctl->actor ? b->ctl->actor : HC_DEFAULT_ACTOR,
+                                 .mode = HB_FOLLOW_CLONE,
+                                 .ttl_us = SILENCE_US,
+                                 .snapshot_timeout_us = (int64_t)b->ctl->timeout_ms * 1000,
+                                 .resync_min_us = REFETCH_MIN_US,
+                                 .resync_max_us = REFETCH_MIN_US,
+                                 .cb = {.load = on_load,
+                                        .apply = on_apply,
+                                        .synced = on_synced,
+                                        .refused = on_refused,
+                                        .batch = on_batch,
+                                        .arg = b}};
+    b->follow = b->ctx ? hb_follow_sub_new(&b->loop, b->ctx, &fc, 0) : NULL;
+    int rc = HC_EXIT_OK;
+    if (!b->follow) {
+        tx_line(stderr, "hallctl: cannot connect to %s and %s", b->ctl->bus_sub_endpoint,
+                b->ctl->command_endpoint);
+        rc = HC_EXIT_USAGE;
+    } else {
+        uv_timer_init(&b->loop, &b->clock);
+        b->clock.data = b;
+        hb_signals_start(&b->signals, &b->loop, on_stop, b);
+        b->started_us = hb_mono_us();
+        uv_timer_start(&b->clock, on_clock, b->once ? (uint64_t)b->ctl->timeout_ms : CLOCK_MS,
+                       b->once ? 0 : CLOCK_MS);
+        if (b->tty && !b->once)
+            fputs("\033[?25l", stdout);   /* hide the cursor */
+        hb_follow_sub_start(b->follow);   /* subscribed first, then the snapshot */
+        uv_run(&b->loop, UV_RUN_DEFAULT); /* until stopped */
+        if (b->once) {
+            if (b->shown) {
+                draw(b, true);
+            } else {
+                tx_line(stderr, "hallctl: no answer from %s", b->ctl->command_endpoint);
+                rc = HC_EXIT_UNREACHABLE;
             }
-            if (now - b->last_fetch > RETRY_US && fetch(b))
-                b->last_heard = now; /* the queue answers; its heartbeats will tell */
-        } else if ((dirty || !b->live) && now - b->last_fetch >= REFETCH_MIN_US) {
-            if (fetch(b)) {
-                dirty = false;
-                b->live = true;
-                redraw = true;
-            }
+        } else if (b->tty) {
+            fputs("\033[?25h\n", stdout);
         }
-        if (redraw || now - last_draw >= 1000000) { /* the clock moves too */
-            draw(b);
-            last_draw = now;
-        }
+        uv_close((uv_handle_t *)&b->clock, NULL);
+        hb_signals_close(&b->signals);
     }
-    if (b->tty)
-        fputs("\033[?25h\n", stdout);
-    return HC_EXIT_OK;
+    hb_follow_sub_close(&b->follow);
+    uv_run(&b->loop, UV_RUN_DEFAULT); /* the handles' close callbacks */
+    uv_loop_close(&b->loop);
+    if (b->ctx)
+        zmq_ctx_term(b->ctx);
+    return rc;
 }
 
 int cmd_board(hallctl_t *ctl, int argc, char **argv)
@@ -300,20 +317,21 @@ int cmd_board(hallctl_t *ctl, int argc, char **argv)
     rc = hc_resolve(ctl);
     if (rc != 0)
         return rc;
-    if (ctl->hall_id)
-        snprintf(b.hall, sizeof b.hall, "%s", ctl->hall_id);
+    /* the follower follows one hall: without a hall file, the hall says which */
+    const char *hall = hc_hall_id(ctl);
+    if (!hall) {
+        tx_line(stderr, "hallctl: no answer from %s", ctl->command_endpoint);
+        return HC_EXIT_UNREACHABLE;
+    }
+    snprintf(b.hall, sizeof b.hall, "%s", hall);
     b.tty = isatty(STDOUT_FILENO);
-    struct sigaction sa = {0};
-    sa.sa_handler = on_board_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    /* the follower's log lines would tear the board (and --once's output):
+     * only what stops hallctl is said */
+    hb_log_level_t level = hb_log_level;
+    hb_log_level = HB_LOG_ERROR;
     rc = run(&b);
+    hb_log_level = level;
     if (b.shown)
-        hallbus__reply__free_unpacked(b.shown, NULL);
-    hb_rpc_destroy(&b.rpc);
-    if (b.sub)
-        zmq_close(b.sub);
-    if (b.ctx)
-        zmq_ctx_term(b.ctx);
+        hallbus__snapshot__free_unpacked(b.shown, NULL);
     return rc;
 }

@@ -147,6 +147,10 @@ int hc_run(hallctl_t *ctl, Hallbus__Request *req, hc_printer print, bool with_ah
  * itself (asked once); NULL if neither knows. Belongs to CTL. */
 const char *hc_service_name(hallctl_t *ctl, const char *prefix);
 
+/* The hall's id, from the hall file or else from the hall itself (a
+ * GetStatus, asked once); NULL if neither knows. Belongs to CTL. */
+const char *hc_hall_id(hallctl_t *ctl);
+
 void hc_close(hallctl_t *ctl);
 
 /* Runs a command whose only argument is a window (call, recall, no-show,

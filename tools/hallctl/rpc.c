@@ -151,14 +151,9 @@ int hc_run(hallctl_t *ctl, Hallbus__Request *req, hc_printer print, bool with_ah
     return status;
 }
 
-const char *hc_service_name(hallctl_t *ctl, const char *prefix)
+/* The hall's status, asked once (quietly); NULL if it did not answer. */
+static const Hallbus__HallStatus *hall_status(hallctl_t *ctl)
 {
-    if (!prefix || !*prefix)
-        return NULL;
-    if (ctl->config) {
-        const hb_service_conf_t *s = hb_config_service(ctl->config, prefix);
-        return s ? s->name : NULL;
-    }
     if (!ctl->status_tried) {
         /* one more round trip, for people only: the names are not in a Ticket */
         ctl->status_tried = true;
@@ -168,19 +163,41 @@ const char *hc_service_name(hallctl_t *ctl, const char *prefix)
         req.get_status = &get;
         int status;
         ctl->status = call(ctl, &req, true, &status);
-        if (ctl->status && (ctl->status->code != HALLBUS__STATUS_CODE__OK ||
-                            ctl->status->result_case != HALLBUS__REPLY__RESULT_STATUS)) {
+        if (ctl->status &&
+            (ctl->status->code != HALLBUS__STATUS_CODE__OK ||
+             ctl->status->result_case != HALLBUS__REPLY__RESULT_STATUS || !ctl->status->status)) {
             hallbus__reply__free_unpacked(ctl->status, NULL);
             ctl->status = NULL;
         }
     }
-    if (!ctl->status)
+    return ctl->status ? ctl->status->status : NULL;
+}
+
+const char *hc_service_name(hallctl_t *ctl, const char *prefix)
+{
+    if (!prefix || !*prefix)
         return NULL;
-    const Hallbus__HallStatus *st = ctl->status->status;
-    for (size_t i = 0; i < st->n_services; i++)
+    if (ctl->config) {
+        const hb_service_conf_t *s = hb_config_service(ctl->config, prefix);
+        return s ? s->name : NULL;
+    }
+    const Hallbus__HallStatus *st = hall_status(ctl);
+    for (size_t i = 0; st && i < st->n_services; i++)
         if (st->services[i]->prefix && strcmp(st->services[i]->prefix, prefix) == 0)
             return st->services[i]->name;
     return NULL;
+}
+
+const char *hc_hall_id(hallctl_t *ctl)
+{
+    if (ctl->hall_id)
+        return ctl->hall_id;
+    if (hc_resolve(ctl) != 0)
+        return NULL;
+    if (ctl->hall_id)
+        return ctl->hall_id;
+    const Hallbus__HallStatus *st = hall_status(ctl);
+    return st && st->hall_id && *st->hall_id ? st->hall_id : NULL;
 }
 
 void hc_close(hallctl_t *ctl)

@@ -46,6 +46,10 @@ typedef struct {
     int (*gap)(void *arg, uint64_t from, uint64_t to, const char *reason);
     /* journal: an event held back that the hall never reached */
     int (*reject)(void *arg, const uint8_t *bytes, size_t len, const char *reason);
+    /* hall-queue answered what was asked (GetSnapshot, FetchEvents) with
+     * CODE other than OK (GONE aside: that is the journal's gap); MESSAGE
+     * is its text ("" if none). Asked again as after no answer. */
+    void (*refused)(void *arg, Hallbus__StatusCode code, const char *message);
     /* after each loop turn that brought bus messages, and after each of
      * hall-queue's answers: the owner publishes or commits here */
     void (*batch)(void *arg);
