@@ -8,6 +8,7 @@
 
 #include "hallbus/clock.h"
 #include "hallbus/envelope.h"
+#include "request_id.h"
 
 struct hb_rpc_s {
     void *ctx;
@@ -99,13 +100,29 @@ static int recv_reply(hb_rpc_t *self, int64_t deadline_us, zmq_msg_t *payload)
     }
 }
 
-Hallbus__Reply *hb_rpc_call(hb_rpc_t *self, Hallbus__Request *req, char *err, size_t errlen)
+ProtobufCMessage *hb_rpc_call_msg(hb_rpc_t *self, ProtobufCMessage *req,
+                                  const ProtobufCMessageDescriptor *reply_desc, size_t reply_max,
+                                  char *err, size_t errlen)
 {
-    req->request_id = ++self->next_id;
-    size_t len = hallbus__request__get_packed_size(req);
+    const ProtobufCFieldDescriptor *req_id = hb_request_id_field(req->descriptor);
+    const ProtobufCFieldDescriptor *reply_id = hb_request_id_field(reply_desc);
+    if (!req_id || !reply_id) {
+        snprintf(err, errlen, "%s or %s has no uint64 request_id", req->descriptor->name,
+                 reply_desc->name);
+        return NULL;
+    }
+    if (reply_max == 0)
+        reply_max = HB_RPC_REPLY_MAX;
+    uint64_t id = ++self->next_id;
+    hb_request_id_set(req, req_id, id);
+    size_t len = protobuf_c_message_get_packed_size(req);
     uint8_t stackbuf[4096];
     uint8_t *buf = len <= sizeof stackbuf ? stackbuf : malloc(len);
-    hallbus__request__pack(req, buf);
+    if (!buf) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    protobuf_c_message_pack(req, buf);
     int rc = zmq_send(self->sock, "", 0, ZMQ_SNDMORE);
     if (rc == 0)
         rc = zmq_send(self->sock, buf, len, 0) < 0 ? -1 : 0;
@@ -119,22 +136,40 @@ Hallbus__Reply *hb_rpc_call(hb_rpc_t *self, Hallbus__Request *req, char *err, si
     for (;;) {
         zmq_msg_t payload;
         if (recv_reply(self, deadline, &payload) != 0) {
-            snprintf(err, errlen, "no reply within %d ms (is hall-queue running?)",
+            snprintf(err, errlen, "no reply within %d ms (is the daemon running?)",
                      self->timeout_ms);
             return NULL;
         }
-        Hallbus__Reply *reply =
-            hallbus__reply__unpack(NULL, zmq_msg_size(&payload), zmq_msg_data(&payload));
+        size_t plen = zmq_msg_size(&payload);
+        ProtobufCMessage *reply =
+            plen <= reply_max
+                ? protobuf_c_message_unpack(reply_desc, NULL, plen, zmq_msg_data(&payload))
+                : NULL;
         zmq_msg_close(&payload);
         if (!reply) {
-            snprintf(err, errlen, "reply is not a protobuf Reply");
+            snprintf(err, errlen,
+                     plen > reply_max ? "reply of %zu bytes is larger than allowed"
+                                      : "reply of %zu bytes is not a protobuf %s",
+                     plen, reply_desc->name);
             return NULL;
         }
         /* 0: the server could not read the request, so not its id either */
-        if (reply->request_id == req->request_id || reply->request_id == 0)
+        uint64_t got = hb_request_id_get(reply, reply_id);
+        if (got == id || got == 0)
             return reply;
-        hallbus__reply__free_unpacked(reply, NULL); /* a late answer to an earlier call */
+        protobuf_c_message_free_unpacked(reply, NULL); /* a late answer to an earlier call */
     }
+}
+
+Hallbus__Reply *hb_rpc_call(hb_rpc_t *self, Hallbus__Request *req, char *err, size_t errlen)
+{
+    ProtobufCMessage *reply =
+        hb_rpc_call_msg(self, &req->base, &hallbus__reply__descriptor, 0, err, errlen);
+    if (!reply && strstr(err, "is the daemon running"))
+        snprintf(err, errlen, "no reply within %d ms (is hall-queue running?)", self->timeout_ms);
+    else if (!reply && strstr(err, "not a protobuf"))
+        snprintf(err, errlen, "reply is not a protobuf Reply");
+    return (Hallbus__Reply *)reply;
 }
 
 int hb_rpc_call_raw(hb_rpc_t *self, const void *const *frames, const size_t *lens, int nframes,

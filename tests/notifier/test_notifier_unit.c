@@ -10,7 +10,7 @@
 #include "hallbus/config.h"
 #include "outbox.h"
 #include "payload.h"
-#include "policy.h"
+#include "retry.h"
 #include "template.h"
 #include "tracker.h"
 

@@ -77,7 +77,8 @@ static const command_t commands[] = {
      "performance review per service, window and staff", cmd_report},
     {"notify", "status", "[--all] [--limit N]",
      "hall-notifier's outbox: pending, sent, failed, expired", cmd_notify_status},
-    {"notify", "retry", "ID", "send an outbox message again by hand", cmd_notify_retry},
+    {"notify", "retry", "ID... | --all-failed",
+     "send outbox messages again by hand (failed or expired ones)", cmd_notify_retry},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
