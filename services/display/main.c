@@ -1,9 +1,10 @@
 /* hall-display: a live view of one hall for its boards, kept by the Clone
  * pattern and served over HTTP.
  *
- * A SUB socket on hall-bus takes the hall's events; a DEALER socket asks
- * hall-queue for a snapshot when the display starts, after a gap and after
- * a silence longer than the TTL (sync.h decides, view.h keeps the state).
+ * The common follower (hallbus/follow_sub.h) takes the hall's events from
+ * hall-bus and asks hall-queue for a snapshot when the display starts,
+ * after a gap and after a silence longer than the TTL; view.h keeps the
+ * state, and takes the summaries each heartbeat carries.
  * After each turn that changed the view, its JSON is made once and handed
  * to every browser (web.h), with the announcements of the calls. Nothing
  * is durable: a restarted display is right again after one snapshot. */
@@ -17,13 +18,11 @@
 
 #include "hallbus/clock.h"
 #include "hallbus/config.h"
-#include "hallbus/envelope.h"
 #include "hallbus/daemon.h"
+#include "hallbus/follow_sub.h"
 #include "hallbus/log.h"
 #include "hallbus/signals.h"
-#include "hallbus/zsock_uv.h"
 #include "web.h"
-#include "sync.h"
 #include "view_json.h"
 #include "voice.h"
 
@@ -31,31 +30,23 @@
 #define PING_MS 5000
 #define STATS_MS 60000
 #define SUB_HWM 100000
-#define REPLY_MAX (64u << 20) /* a snapshot of a very busy day is still far below */
+#define SUB_BATCH_MAX 1024
 
 typedef struct {
     uv_loop_t *loop;
     hb_config_t *config;
     const char *http_addr;
     void *ctx;
-    hb_zsock_t *sub;
-    hb_zsock_t *dealer;
+    hb_follow_sub_t *follow;
     dv_view_t *view;
-    dv_sync_t sync;
     dv_web_t *http;
     dv_voice_t *voice; /* NULL unless display.voice_dir is set */
     uv_timer_t tick, ping, stats;
     hb_signals_t signals;
-    uint64_t request_id; /* the snapshot asked for */
-    uint64_t next_request_id;
-    int64_t requested_at;
     uint64_t published_version;
     bool published_synced, published_once;
-    unsigned long malformed, bad_replies, requests, resyncs;
     bool stopping;
 } display_t;
-
-static void request_snapshot(display_t *d, const char *why);
 
 /* ── publishing to the browsers ── */
 
@@ -63,7 +54,7 @@ static void publish(display_t *d)
 {
     if (!d->http)
         return;
-    bool synced = dv_sync_synced(&d->sync, hb_mono_us());
+    bool synced = d->follow && hb_follow_sub_synced(d->follow);
     if (!d->published_once || d->view->version != d->published_version ||
         synced != d->published_synced) {
         json_t *j = dv_view_json(d->view, synced, d->config->display.recent_calls,
@@ -88,126 +79,46 @@ static void publish(display_t *d)
     }
 }
 
-static void act(display_t *d, dv_sync_action_t a)
-{
-    if (a == DV_SYNC_RESYNC) {
-        d->resyncs++;
-        request_snapshot(d, d->sync.last_reason);
-    }
-}
+/* ── the follower's callbacks ── */
 
-/* ── events from the bus ── */
-
-static void on_event(hb_zsock_t *zs, zmq_msg_t *frames, int n, bool overflow, void *arg)
+static void on_load(void *arg, const Hallbus__Snapshot *snap)
 {
     display_t *d = arg;
-    Hallbus__Envelope *env = NULL;
-    const char *why = "an event is two frames, topic and envelope";
-    if (n == 2 && !overflow &&
-        hb_envelope_decode(zmq_msg_data(&frames[1]), zmq_msg_size(&frames[1]), &env, &why) ==
-            HB_DECODE_OK) {
-        act(d, dv_sync_event(&d->sync, env, hb_mono_us()));
-        return;
-    }
-    d->malformed++;
-    if (d->malformed == 1 || d->malformed % 1000 == 0)
-        hb_warn("dropped %lu malformed event(s): %s", d->malformed, why);
+    dv_view_load(d->view, snap, DV_ANNOUNCE_MAX_AGE_US);
+    hb_info("synchronised at seq %llu (%zu active ticket(s), %zu recent call(s))",
+            (unsigned long long)snap->seq, snap->n_tickets, snap->n_recent_calls);
 }
 
-static void on_turn(hb_zsock_t *zs, void *arg)
+static int on_apply(void *arg, const Hallbus__Envelope *env, const uint8_t *bytes, size_t len,
+                    int64_t received_at)
+{
+    display_t *d = arg;
+    dv_view_apply(d->view, env);
+    return 0;
+}
+
+/* a heartbeat at the view's seq: its per-service summaries are current */
+static void on_heartbeat(void *arg, const Hallbus__Envelope *env)
+{
+    display_t *d = arg;
+    dv_view_apply(d->view, env);
+}
+
+static void on_batch(void *arg)
 {
     publish(arg);
 }
 
-/* ── snapshots from the queue ── */
-
-static void on_reply(hb_zsock_t *zs, zmq_msg_t *frames, int n, bool overflow, void *arg)
+static void on_synced(void *arg, bool synced)
 {
-    display_t *d = arg;
-    if (n != 2 || overflow || zmq_msg_size(&frames[0]) != 0 ||
-        zmq_msg_size(&frames[1]) > REPLY_MAX) {
-        d->bad_replies++;
-        return;
-    }
-    Hallbus__Reply *r =
-        hallbus__reply__unpack(NULL, zmq_msg_size(&frames[1]), zmq_msg_data(&frames[1]));
-    if (!r) {
-        d->bad_replies++;
-        hb_warn("undecodable reply from %s", d->config->endpoints.command);
-        return;
-    }
-    if (r->request_id != d->request_id) {
-        /* an answer to a request given up on */
-    } else if (r->code != HALLBUS__STATUS_CODE__OK ||
-               r->result_case != HALLBUS__REPLY__RESULT_SNAPSHOT) {
-        d->bad_replies++;
-        hb_warn("snapshot refused: %s %s", hb_status_name(r->code), r->message ? r->message : "");
-    } else {
-        d->request_id = 0; /* answered: a copy of it later is not taken again */
-        dv_sync_action_t a = dv_sync_snapshot(&d->sync, r->snapshot, hb_mono_us());
-        hb_info("synchronised at seq %llu (%zu active ticket(s), %zu recent call(s))",
-                (unsigned long long)r->snapshot->seq, r->snapshot->n_tickets,
-                r->snapshot->n_recent_calls);
-        act(d, a);
-        publish(d); /* this socket may be closing (a resync): its turn's end is not called */
-    }
-    hallbus__reply__free_unpacked(r, NULL);
-}
-
-/* Snapshots of a busy day are large; a fresh DEALER sends at once, before
- * its connection is up (the request waits for it). */
-static void *open_socket(display_t *d, int type, const char *endpoint, int hwm)
-{
-    hb_socket_opts_t opts = {
-        .hwm = hwm, .linger = 0, .max_message = REPLY_MAX + 1024, .queue_while_disconnected = true};
-    return hb_socket_open_opts(d->ctx, type, endpoint, 0, &opts);
-}
-
-/* A fresh DEALER for each request (the lazy pirate's way): a request stuck
- * on a queue that died goes with the old socket. */
-static void request_snapshot(display_t *d, const char *why)
-{
-    if (d->stopping)
-        return;
-    hb_zsock_close(&d->dealer);
-    void *s = open_socket(d, ZMQ_DEALER, d->config->endpoints.command, 1000);
-    if (s) {
-        d->dealer = hb_zsock_new(d->loop, s, on_reply, on_turn, d);
-        if (!d->dealer)
-            zmq_close(s);
-    }
-    d->requested_at = hb_mono_us();
-    if (!d->dealer)
-        return;
-    Hallbus__Request req = HALLBUS__REQUEST__INIT;
-    Hallbus__GetSnapshot gs = HALLBUS__GET_SNAPSHOT__INIT;
-    req.request_id = d->request_id = ++d->next_request_id;
-    req.hall_id = d->config->hall.id;
-    req.actor = "hall-display";
-    req.command_case = HALLBUS__REQUEST__COMMAND_GET_SNAPSHOT;
-    req.get_snapshot = &gs;
-    uint8_t buf[256];
-    size_t len = hallbus__request__pack(&req, buf);
-    const void *bufs[2] = {"", buf};
-    size_t lens[2] = {0, len};
-    if (hb_zsock_sendv(hb_zsock_socket(d->dealer), bufs, lens, 2) != 0)
-        hb_debug("snapshot request not sent: %s", zmq_strerror(errno));
-    d->requests++;
-    if (d->requests == 1 || d->requests % 10 == 0 || strcmp(why, "no answer") != 0)
-        hb_info("asking %s for a snapshot (%s)", d->config->endpoints.command, why);
+    publish(arg);
 }
 
 /* ── timers ── */
 
 static void on_tick(uv_timer_t *t)
 {
-    display_t *d = t->data;
-    int64_t now = hb_mono_us();
-    act(d, dv_sync_tick(&d->sync, now));
-    if (d->sync.state == DV_SYNC_WAITING &&
-        now - d->requested_at > (int64_t)d->config->display.snapshot_timeout_ms * 1000)
-        request_snapshot(d, "no answer");
-    publish(d);
+    publish(t->data); /* "synced" turns false on silence between messages */
 }
 
 static void on_ping(uv_timer_t *t)
@@ -222,15 +133,17 @@ static void on_ping(uv_timer_t *t)
 static json_t *stats_json(void *arg)
 {
     display_t *d = arg;
-    const dv_sync_counters_t *c = &d->sync.counters;
+    hb_follow_sub_counters_t fc = hb_follow_sub_counters(d->follow);
+    const hb_follow_counters_t *c = &fc.follower;
     return json_pack("{s:s,s:I,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "hall",
                      d->config->hall.id, "seq", (json_int_t)d->view->seq, "synced",
-                     dv_sync_synced(&d->sync, hb_mono_us()), "snapshots", (json_int_t)c->snapshots,
-                     "resyncs", (json_int_t)d->resyncs, "gaps", (json_int_t)c->gaps, "silences",
-                     (json_int_t)c->silences, "stale", (json_int_t)c->stale, "applied",
-                     (json_int_t)c->applied, "malformed", (json_int_t)d->malformed, "foreign",
-                     (json_int_t)c->foreign, "snapshot_requests", (json_int_t)d->requests,
-                     "bad_replies", (json_int_t)d->bad_replies, "voice_rendered",
+                     hb_follow_sub_synced(d->follow), "snapshots", (json_int_t)c->snapshots,
+                     "resyncs", (json_int_t)(c->snapshot_requests ? c->snapshot_requests - 1 : 0),
+                     "gaps", (json_int_t)c->gaps, "silences", (json_int_t)c->silences, "stale",
+                     (json_int_t)c->stale, "applied", (json_int_t)c->applied, "malformed",
+                     (json_int_t)fc.malformed, "foreign", (json_int_t)c->foreign,
+                     "snapshot_requests", (json_int_t)fc.requests, "bad_replies",
+                     (json_int_t)fc.bad_replies, "voice_rendered",
                      (json_int_t)(d->voice ? dv_voice_rendered(d->voice) : 0), "voice_failed",
                      (json_int_t)(d->voice ? dv_voice_failed(d->voice) : 0));
 }
@@ -238,11 +151,12 @@ static json_t *stats_json(void *arg)
 static void on_stats(uv_timer_t *t)
 {
     display_t *d = t->data;
-    const dv_sync_counters_t *c = &d->sync.counters;
+    hb_follow_sub_counters_t fc = hb_follow_sub_counters(d->follow);
+    const hb_follow_counters_t *c = &fc.follower;
     hb_info("seq %llu; applied %lu event(s), %lu snapshot(s), %lu gap(s), %lu silence(s), %lu "
             "malformed; %u browser stream(s)",
             (unsigned long long)d->view->seq, c->applied, c->snapshots, c->gaps, c->silences,
-            d->malformed, d->http ? dv_web_streams(d->http) : 0);
+            fc.malformed, d->http ? dv_web_streams(d->http) : 0);
 }
 
 /* h2o keeps a handle of its own open until it is destroyed, which it does
@@ -257,8 +171,7 @@ static void on_stop(void *arg)
 {
     display_t *d = arg;
     d->stopping = true;
-    hb_zsock_close(&d->sub);
-    hb_zsock_close(&d->dealer);
+    hb_follow_sub_close(&d->follow);
     uv_close((uv_handle_t *)&d->tick, NULL);
     uv_close((uv_handle_t *)&d->ping, NULL);
     uv_close((uv_handle_t *)&d->stats, NULL);
@@ -301,26 +214,34 @@ int main(int argc, char **argv)
         hb_config_destroy(&d.config);
         return 1;
     }
-    dv_sync_init(&d.sync, d.view, d.config->display.resync_ttl_ms);
 
     d.loop = uv_default_loop();
     d.http = dv_web_new(d.loop, d.http_addr, d.config->display.max_clients,
                         d.config->display.max_per_client, stats_json, &d, err, sizeof err);
     d.ctx = zmq_ctx_new();
-    void *sub = d.http ? open_socket(&d, ZMQ_SUB, d.config->endpoints.bus_sub, SUB_HWM) : NULL;
-    if (sub) {
-        char prefix[HB_TOPIC_MAX];
-        hb_topic_prefix(d.config->hall.id, prefix);
-        zmq_setsockopt(sub, ZMQ_SUBSCRIBE, prefix, strlen(prefix));
-        d.sub = hb_zsock_new(d.loop, sub, on_event, on_turn, &d);
-    }
-    if (!d.http || !dv_web_listening(d.http) || !d.sub) {
+    hb_follow_sub_config_t fc = {.hall = d.config->hall.id,
+                                 .bus_sub = d.config->endpoints.bus_sub,
+                                 .command = d.config->endpoints.command,
+                                 .actor = "hall-display",
+                                 .mode = HB_FOLLOW_CLONE,
+                                 .ttl_us = (int64_t)d.config->display.resync_ttl_ms * 1000,
+                                 .snapshot_timeout_us =
+                                     (int64_t)d.config->display.snapshot_timeout_ms * 1000,
+                                 .sub_hwm = SUB_HWM,
+                                 .batch_max = SUB_BATCH_MAX,
+                                 .cb = {.load = on_load,
+                                        .apply = on_apply,
+                                        .heartbeat = on_heartbeat,
+                                        .synced = on_synced,
+                                        .batch = on_batch,
+                                        .arg = &d}};
+    if (d.http && dv_web_listening(d.http))
+        d.follow = hb_follow_sub_new(d.loop, d.ctx, &fc, 0);
+    if (!d.http || !dv_web_listening(d.http) || !d.follow) {
         if (d.http && !dv_web_listening(d.http))
             hb_error("%s", err);
-        if (sub && !d.sub)
-            zmq_close(sub);
         d.stopping = true;
-        hb_zsock_close(&d.sub);
+        hb_follow_sub_close(&d.follow);
         if (d.http) {
             dv_web_shutdown(d.http, on_http_done, &d);
             uv_run(d.loop, UV_RUN_DEFAULT);
@@ -329,12 +250,10 @@ int main(int argc, char **argv)
         uv_run(d.loop, UV_RUN_DEFAULT);
         zmq_ctx_term(d.ctx);
         uv_loop_close(d.loop);
-        dv_sync_dispose(&d.sync);
         dv_view_destroy(&d.view);
         hb_config_destroy(&d.config);
         return 1;
     }
-    hb_zsock_set_batch_max(d.sub, 1024);
     if (d.config->display.voice_dir)
         d.voice = dv_voice_new(d.loop, d.config->display.voice_dir, d.config->display.espeak,
                                d.config->display.language);
@@ -349,8 +268,7 @@ int main(int argc, char **argv)
     hb_signals_start(&d.signals, d.loop, on_stop, &d);
 
     /* subscribed first; then the snapshot (Clone pattern) */
-    dv_sync_begin(&d.sync, "start", hb_mono_us());
-    request_snapshot(&d, "start");
+    hb_follow_sub_start(d.follow);
     publish(&d); /* /api/state answers at once, "synced": false until the snapshot */
     hb_info("hall %s: boards on http://%s/ (window screens /window/N, voice /voice); events from "
             "%s, snapshots from %s; resync after %u ms of silence",
@@ -365,7 +283,6 @@ int main(int argc, char **argv)
     int rc = uv_loop_close(d.loop);
     if (rc != 0)
         hb_error("loop closed with handles still open: %s", uv_strerror(rc));
-    dv_sync_dispose(&d.sync);
     dv_view_destroy(&d.view);
     hb_config_destroy(&d.config);
     hb_info("stopped");

@@ -101,9 +101,11 @@ dv_view_t *dv_view_new(const hb_config_t *config);
 /* NULL-safe; sets *self to NULL. */
 void dv_view_destroy(dv_view_t **self);
 
+#define DV_ANNOUNCE_MAX_AGE_US (120 * 1000000LL) /* calls missed in a gap: still worth saying */
+
 /* Replaces the whole state with SNAP (not kept). When the view was loaded
  * before (a resync), calls in SNAP that it had not seen, made at most
- * ANNOUNCE_MAX_AGE_US before SNAP's time, are announced too, oldest first,
+ * ANNOUNCE_MAX_AGE_US (DV_ANNOUNCE_MAX_AGE_US) before SNAP's time, are announced too, oldest first,
  * so that a gap loses no announcement. */
 void dv_view_load(dv_view_t *self, const Hallbus__Snapshot *snap, int64_t announce_max_age_us);
 

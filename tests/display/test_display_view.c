@@ -1,17 +1,62 @@
-/* hall-display's view and its Clone state machine, driven directly:
+/* hall-display's view behind the common Clone follower (follower.h, whose
+ * own rules are tested in tests/common/test_follower.c), driven directly:
  * snapshot, events in order, stale and duplicate events, gaps, silence,
- * resync, announcements. */
+ * resync, announcements, as a board sees them. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sync.h"
+#include "hallbus/follower.h"
 #include "view.h"
 #include "view_json.h"
 
 static hb_config_t config;
 static dv_view_t *view;
-static dv_sync_t sync;
+static hb_follower_t fol;
+
+/* the display's sink, as hall-display's main.c wires it to follow_sub */
+static void sink_load(void *arg, const void *snap)
+{
+    dv_view_load(view, snap, DV_ANNOUNCE_MAX_AGE_US);
+}
+
+static int sink_apply(void *arg, const Hallbus__Envelope *env, const uint8_t *b, size_t n,
+                      int64_t at)
+{
+    dv_view_apply(view, env);
+    return 0;
+}
+
+/* what a call did, as the board sees it */
+enum { NOTHING = 0, CHANGED, RESYNC };
+
+static int ev(Hallbus__Envelope *env, int64_t now)
+{
+    bool live = fol.state == HB_FOLLOW_LIVE;
+    uint64_t version = view->version;
+    hb_follower_event(&fol, env, NULL, 0, 0, now);
+    if (live && fol.state == HB_FOLLOW_WAITING)
+        return RESYNC;
+    return view->version != version ? CHANGED : NOTHING;
+}
+
+static int snapshot(const Hallbus__Snapshot *snap, int64_t now)
+{
+    hb_follower_snapshot(&fol, snap, snap->seq, now);
+    return fol.state == HB_FOLLOW_WAITING ? RESYNC : CHANGED;
+}
+
+static void begin(const char *reason, int64_t now)
+{
+    hb_follower_resync(&fol, reason, now);
+}
+
+static int tick(int64_t now)
+{
+    bool live = fol.state == HB_FOLLOW_LIVE;
+    hb_follower_tick(&fol, now);
+    return live && fol.state == HB_FOLLOW_WAITING ? RESYNC : NOTHING;
+}
 
 #define SEC 1000000LL
 #define T0 (1700000000LL * SEC)
@@ -24,12 +69,16 @@ static void setup(void)
     config.hall.name_en = "Test hall";
     view = dv_view_new(&config);
     cr_assert_not_null(view);
-    dv_sync_init(&sync, view, 3000);
+    hb_follower_config_t c = {.hall = "t1",
+                              .mode = HB_FOLLOW_CLONE,
+                              .ttl_us = 3000000,
+                              .sink = {.load = sink_load, .apply = sink_apply}};
+    cr_assert_eq(hb_follower_init(&fol, &c, 0), 0);
 }
 
 static void teardown(void)
 {
-    dv_sync_dispose(&sync);
+    hb_follower_dispose(&fol);
     dv_view_destroy(&view);
     cr_assert_null(view);
 }
@@ -272,9 +321,8 @@ static void sync_at(uint64_t seq)
 {
     snap_t s;
     const char *recent[] = {"A001@1@0"};
-    dv_sync_begin(&sync, "test", 0);
-    cr_assert_eq(dv_sync_snapshot(&sync, make_snapshot(&s, seq, T0, recent, 1), 0),
-                 DV_SYNC_CHANGED);
+    begin("test", 0);
+    cr_assert_eq(snapshot(make_snapshot(&s, seq, T0, recent, 1), 0), CHANGED);
     size_t n;
     dv_view_take_pending(view, &n); /* a first sync says nothing */
     cr_assert_eq(n, 0, "the first snapshot announces nothing");
@@ -299,22 +347,22 @@ Test(display_view, a_snapshot_gives_services_windows_and_calls)
     cr_assert_str_eq(w1->staff, "li");
     cr_assert_eq(view->ncalls, 1);
     cr_assert_str_eq(view->calls[0].number, "A001");
-    cr_assert(dv_sync_synced(&sync, 0));
+    cr_assert(hb_follower_synced(&fol, 0));
 }
 
 Test(display_view, events_in_order_update_waiting_windows_and_calls)
 {
     sync_at(10);
     line_a(3, 1, 900, 1);
-    cr_assert_eq(dv_sync_event(&sync, ev_issued(11, "A004", true), 1), DV_SYNC_CHANGED);
+    cr_assert_eq(ev(ev_issued(11, "A004", true), 1), CHANGED);
     cr_assert_eq(dv_view_service(view, "A")->waiting, 3);
     cr_assert_eq(dv_view_service(view, "A")->waiting_green, 1);
     cr_assert_eq(dv_view_service(view, "A")->estimated_wait_s, 900, "3 × 300 s / 1 window");
-    cr_assert_eq(dv_sync_event(&sync, ev_finished(12, "A001", 1), 2), DV_SYNC_CHANGED);
+    cr_assert_eq(ev(ev_finished(12, "A001", 1), 2), CHANGED);
     cr_assert_str_eq(dv_view_window(view, 1)->serving, "");
     cr_assert_eq(dv_view_service(view, "A")->waiting, 3, "an event with no summary changes none");
     line_a(2, 0, 600, 1);
-    cr_assert_eq(dv_sync_event(&sync, ev_called_g(13, "A004", 1, false, true), 3), DV_SYNC_CHANGED);
+    cr_assert_eq(ev(ev_called_g(13, "A004", 1, false, true), 3), CHANGED);
     cr_assert_eq(dv_view_service(view, "A")->waiting, 2);
     cr_assert_eq(dv_view_service(view, "A")->waiting_green, 0);
     cr_assert_str_eq(dv_view_window(view, 1)->serving, "A004");
@@ -333,8 +381,8 @@ Test(display_view, events_in_order_update_waiting_windows_and_calls)
 Test(display_view, a_recall_moves_the_ticket_to_the_top_once_and_is_announced_again)
 {
     sync_at(10);
-    dv_sync_event(&sync, ev_called(11, "A002", 2, false), 1);
-    dv_sync_event(&sync, ev_called(12, "A001", 1, true), 2);
+    ev(ev_called(11, "A002", 2, false), 1);
+    ev(ev_called(12, "A001", 1, true), 2);
     cr_assert_eq(view->ncalls, 2, "each ticket appears once");
     cr_assert_str_eq(view->calls[0].number, "A001");
     cr_assert_eq(view->calls[0].recalls, 1);
@@ -351,7 +399,7 @@ Test(display_view, a_paused_window_shows_its_reason)
 {
     sync_at(10);
     line_a(2, 0, 600, 0);
-    cr_assert_eq(dv_sync_event(&sync, ev_paused(11, 1, "lunch"), 1), DV_SYNC_CHANGED);
+    cr_assert_eq(ev(ev_paused(11, 1, "lunch"), 1), CHANGED);
     const dv_window_t *w = dv_view_window(view, 1);
     cr_assert_eq(w->state, HALLBUS__WINDOW_STATE__PAUSED);
     cr_assert_str_eq(w->pause_reason, "lunch");
@@ -360,87 +408,87 @@ Test(display_view, a_paused_window_shows_its_reason)
 
 Test(display_view, events_buffered_while_waiting_are_applied_after_the_snapshot_unless_stale)
 {
-    dv_sync_begin(&sync, "start", 0);
+    begin("start", 0);
     /* subscribed first: these arrive before the snapshot's answer */
-    cr_assert_eq(dv_sync_event(&sync, ev_issued(9, "A003", false), 1), DV_SYNC_NOTHING);
-    cr_assert_eq(dv_sync_event(&sync, ev_issued(10, "A009", false), 1), DV_SYNC_NOTHING);
+    cr_assert_eq(ev(ev_issued(9, "A003", false), 1), NOTHING);
+    cr_assert_eq(ev(ev_issued(10, "A009", false), 1), NOTHING);
     line_a(3, 0, 900, 1);
-    cr_assert_eq(dv_sync_event(&sync, ev_issued(11, "A004", false), 1), DV_SYNC_NOTHING);
+    cr_assert_eq(ev(ev_issued(11, "A004", false), 1), NOTHING);
     line_a(2, 0, 600, 1);
-    cr_assert_eq(dv_sync_event(&sync, ev_called(12, "A002", 2, false), 1), DV_SYNC_NOTHING);
+    cr_assert_eq(ev(ev_called(12, "A002", 2, false), 1), NOTHING);
     cr_assert_eq(view->seq, 0, "nothing applied while waiting");
-    cr_assert_not(dv_sync_synced(&sync, 1));
+    cr_assert_not(hb_follower_synced(&fol, 1));
     snap_t s;
     const char *recent[] = {"A001@1@0"};
-    cr_assert_eq(dv_sync_snapshot(&sync, make_snapshot(&s, 10, T0, recent, 1), 2), DV_SYNC_CHANGED);
+    cr_assert_eq(snapshot(make_snapshot(&s, 10, T0, recent, 1), 2), CHANGED);
     cr_assert_eq(view->seq, 12);
-    cr_assert_eq(sync.counters.stale, 2, "seq 9 and 10 are in the snapshot already");
-    cr_assert_eq(sync.counters.applied, 2);
+    cr_assert_eq(fol.counters.stale, 2, "seq 9 and 10 are in the snapshot already");
+    cr_assert_eq(fol.counters.applied, 2);
     cr_assert_eq(dv_view_service(view, "A")->waiting, 2, "2 + A004 - A002");
     cr_assert_null(dv_view_window(view, 3));
-    cr_assert(dv_sync_synced(&sync, 2));
+    cr_assert(hb_follower_synced(&fol, 2));
 }
 
 Test(display_view, a_gap_forces_a_resync_and_nothing_is_applied_past_it)
 {
     sync_at(10);
-    cr_assert_eq(dv_sync_event(&sync, ev_issued(11, "A004", false), 1), DV_SYNC_CHANGED);
-    cr_assert_eq(dv_sync_event(&sync, ev_issued(13, "A006", false), 1), DV_SYNC_RESYNC);
-    cr_assert_eq(sync.counters.gaps, 1);
+    cr_assert_eq(ev(ev_issued(11, "A004", false), 1), CHANGED);
+    cr_assert_eq(ev(ev_issued(13, "A006", false), 1), RESYNC);
+    cr_assert_eq(fol.counters.gaps, 1);
     cr_assert_eq(view->seq, 11, "the event after the gap is not applied");
-    cr_assert_not(dv_sync_synced(&sync, 1), "a board says it is not live while resyncing");
+    cr_assert_not(hb_follower_synced(&fol, 1), "a board says it is not live while resyncing");
     /* the next snapshot heals it */
-    cr_assert_eq(dv_sync_event(&sync, ev_issued(14, "A007", false), 1), DV_SYNC_NOTHING);
+    cr_assert_eq(ev(ev_issued(14, "A007", false), 1), NOTHING);
     snap_t s;
     const char *recent[] = {"A001@1@0"};
-    cr_assert_eq(dv_sync_snapshot(&sync, make_snapshot(&s, 13, T0, recent, 1), 2), DV_SYNC_CHANGED);
+    cr_assert_eq(snapshot(make_snapshot(&s, 13, T0, recent, 1), 2), CHANGED);
     cr_assert_eq(view->seq, 14);
-    cr_assert(dv_sync_synced(&sync, 2));
+    cr_assert(hb_follower_synced(&fol, 2));
 }
 
 Test(display_view, a_gap_inside_the_buffer_resyncs_again)
 {
-    dv_sync_begin(&sync, "start", 0);
-    dv_sync_event(&sync, ev_issued(11, "A004", false), 1);
-    dv_sync_event(&sync, ev_issued(13, "A006", false), 1);
-    dv_sync_event(&sync, ev_issued(14, "A007", false), 1);
+    begin("start", 0);
+    ev(ev_issued(11, "A004", false), 1);
+    ev(ev_issued(13, "A006", false), 1);
+    ev(ev_issued(14, "A007", false), 1);
     snap_t s;
     const char *recent[] = {"A001@1@0"};
-    cr_assert_eq(dv_sync_snapshot(&sync, make_snapshot(&s, 10, T0, recent, 1), 2), DV_SYNC_RESYNC);
+    cr_assert_eq(snapshot(make_snapshot(&s, 10, T0, recent, 1), 2), RESYNC);
     cr_assert_eq(view->seq, 11);
-    cr_assert_eq(sync.state, DV_SYNC_WAITING);
-    cr_assert_eq(sync.nbuf, 0, "the buffer was emptied (and freed: ASan says so)");
+    cr_assert_eq(fol.state, HB_FOLLOW_WAITING);
+    cr_assert_eq(fol.nheld, 0, "the buffer was emptied (and freed: ASan says so)");
 }
 
 Test(display_view, heartbeats_detect_loss_at_the_tail_and_a_hall_that_went_back)
 {
     sync_at(10);
-    cr_assert_eq(dv_sync_event(&sync, ev_heartbeat(10, "t1"), 1), DV_SYNC_NOTHING);
+    cr_assert_eq(ev(ev_heartbeat(10, "t1"), 1), NOTHING);
     cr_assert_eq(view->seq, 10, "a heartbeat consumes no number");
-    cr_assert_eq(dv_sync_event(&sync, ev_heartbeat(12, "t1"), 1), DV_SYNC_RESYNC);
+    cr_assert_eq(ev(ev_heartbeat(12, "t1"), 1), RESYNC);
     sync_at(12);
-    cr_assert_eq(dv_sync_event(&sync, ev_heartbeat(3, "t1"), 1), DV_SYNC_RESYNC);
+    cr_assert_eq(ev(ev_heartbeat(3, "t1"), 1), RESYNC);
 }
 
 Test(display_view, silence_longer_than_the_ttl_forces_a_resync)
 {
     sync_at(10);
-    cr_assert_eq(dv_sync_event(&sync, ev_heartbeat(10, "t1"), 1 * SEC), DV_SYNC_NOTHING);
-    cr_assert_eq(dv_sync_tick(&sync, 3 * SEC), DV_SYNC_NOTHING);
-    cr_assert(dv_sync_synced(&sync, 3 * SEC));
-    cr_assert_not(dv_sync_synced(&sync, 4 * SEC + 1), "not live past the TTL");
-    cr_assert_eq(dv_sync_tick(&sync, 4 * SEC + 1), DV_SYNC_RESYNC);
-    cr_assert_eq(sync.counters.silences, 1);
-    cr_assert_eq(dv_sync_tick(&sync, 9 * SEC), DV_SYNC_NOTHING, "waiting: the caller retries");
+    cr_assert_eq(ev(ev_heartbeat(10, "t1"), 1 * SEC), NOTHING);
+    cr_assert_eq(tick(3 * SEC), NOTHING);
+    cr_assert(hb_follower_synced(&fol, 3 * SEC));
+    cr_assert_not(hb_follower_synced(&fol, 4 * SEC + 1), "not live past the TTL");
+    cr_assert_eq(tick(4 * SEC + 1), RESYNC);
+    cr_assert_eq(fol.counters.silences, 1);
+    cr_assert_eq(tick(9 * SEC), NOTHING, "waiting: the caller retries");
 }
 
 Test(display_view, stale_and_duplicate_events_are_dropped)
 {
     sync_at(10);
-    cr_assert_eq(dv_sync_event(&sync, ev_called(11, "A002", 2, false), 1), DV_SYNC_CHANGED);
-    cr_assert_eq(dv_sync_event(&sync, ev_called(11, "A002", 2, false), 1), DV_SYNC_NOTHING);
-    cr_assert_eq(dv_sync_event(&sync, ev_issued(5, "A001", false), 1), DV_SYNC_NOTHING);
-    cr_assert_eq(sync.counters.stale, 2);
+    cr_assert_eq(ev(ev_called(11, "A002", 2, false), 1), CHANGED);
+    cr_assert_eq(ev(ev_called(11, "A002", 2, false), 1), NOTHING);
+    cr_assert_eq(ev(ev_issued(5, "A001", false), 1), NOTHING);
+    cr_assert_eq(fol.counters.stale, 2);
     size_t n;
     dv_view_take_pending(view, &n);
     cr_assert_eq(n, 1, "a duplicate is not announced twice");
@@ -449,23 +497,23 @@ Test(display_view, stale_and_duplicate_events_are_dropped)
 Test(display_view, another_halls_events_are_ignored)
 {
     sync_at(10);
-    cr_assert_eq(dv_sync_event(&sync, ev_heartbeat(99, "h02"), 1), DV_SYNC_NOTHING);
-    cr_assert_eq(sync.counters.foreign, 1);
+    cr_assert_eq(ev(ev_heartbeat(99, "h02"), 1), NOTHING);
+    cr_assert_eq(fol.counters.foreign, 1);
     cr_assert_eq(view->seq, 10);
 }
 
 Test(display_view, a_resync_announces_the_calls_the_gap_hid_once_and_in_order)
 {
     sync_at(10);
-    dv_sync_event(&sync, ev_called(11, "A002", 2, false), 1); /* at T0 + 11 s */
+    ev(ev_called(11, "A002", 2, false), 1); /* at T0 + 11 s */
     size_t n;
     dv_view_take_pending(view, &n);
     cr_assert_eq(n, 1);
     /* lost: two calls; the snapshot lists them newest first, and A002 (known) */
-    dv_sync_begin(&sync, "gap", 2);
+    begin("gap", 2);
     snap_t s;
     const char *recent[] = {"A004@1@14", "A003@2@13", "A002@2@11", "A001@1@0"};
-    dv_sync_snapshot(&sync, make_snapshot(&s, 14, T0 + 20 * SEC, recent, 4), 3);
+    snapshot(make_snapshot(&s, 14, T0 + 20 * SEC, recent, 4), 3);
     const dv_announce_t *a = dv_view_take_pending(view, &n);
     cr_assert_eq(n, 2, "only the calls not seen before");
     cr_assert_str_eq(a[0].number, "A003");
@@ -473,8 +521,8 @@ Test(display_view, a_resync_announces_the_calls_the_gap_hid_once_and_in_order)
     cr_assert_eq(view->ncalls, 4);
     cr_assert_str_eq(view->calls[0].number, "A004");
     /* the same snapshot again announces nothing */
-    dv_sync_begin(&sync, "again", 4);
-    dv_sync_snapshot(&sync, make_snapshot(&s, 14, T0 + 21 * SEC, recent, 4), 5);
+    begin("again", 4);
+    snapshot(make_snapshot(&s, 14, T0 + 21 * SEC, recent, 4), 5);
     dv_view_take_pending(view, &n);
     cr_assert_eq(n, 0, "never announced twice");
 }
@@ -485,7 +533,7 @@ Test(display_view, announcements_after_an_id_are_kept_for_reconnecting_clients)
     for (uint64_t i = 0; i < 5; i++) {
         char number[8];
         snprintf(number, sizeof number, "A%03u", (unsigned)(i + 2));
-        dv_sync_event(&sync, ev_called(11 + i, number, 1, false), 1);
+        ev(ev_called(11 + i, number, 1, false), 1);
     }
     const dv_announce_t *out[DV_ANNOUNCE_RING];
     size_t n = dv_view_announcements_after(view, T0 + 13 * SEC, out, DV_ANNOUNCE_RING);
@@ -497,7 +545,7 @@ Test(display_view, announcements_after_an_id_are_kept_for_reconnecting_clients)
 Test(display_view, the_json_shows_numbers_only_never_contacts)
 {
     sync_at(10);
-    dv_sync_event(&sync, ev_called(11, "A002", 2, false), 1);
+    ev(ev_called(11, "A002", 2, false), 1);
     json_t *j = dv_view_json(view, true, 6, HB_DISPLAY_LANG_BOTH);
     char *text = json_dumps(j, JSON_COMPACT);
     cr_assert_not_null(text);
@@ -519,7 +567,7 @@ Test(display_view, at_most_ten_calls_are_kept_newest_first)
     for (uint64_t i = 0; i < 15; i++) {
         char number[8];
         snprintf(number, sizeof number, "B%03u", (unsigned)i);
-        dv_sync_event(&sync, ev_called(11 + i, number, 2, false), 1);
+        ev(ev_called(11 + i, number, 2, false), 1);
     }
     cr_assert_eq(view->ncalls, DV_CALLS_MAX);
     cr_assert_str_eq(view->calls[0].number, "B014");
@@ -529,7 +577,7 @@ Test(display_view, at_most_ten_calls_are_kept_newest_first)
 Test(display_view, a_new_business_day_clears_calls_tickets_and_windows)
 {
     sync_at(10);
-    dv_sync_event(&sync, ev_called(11, "A002", 1, false), 1);
+    ev(ev_called(11, "A002", 1, false), 1);
     Hallbus__Envelope e;
     env_base(&e, 12, "t1");
     Hallbus__DailyReset r = HALLBUS__DAILY_RESET__INIT;
@@ -541,7 +589,7 @@ Test(display_view, a_new_business_day_clears_calls_tickets_and_windows)
     a.prefix = "A"; /* every service, empty, as hall-queue sends a day.reset */
     e.lines = lines;
     e.n_lines = 1;
-    cr_assert_eq(dv_sync_event(&sync, owned(&e), 2), DV_SYNC_CHANGED);
+    cr_assert_eq(ev(owned(&e), 2), CHANGED);
     cr_assert_str_eq(view->business_date, "2026-11-24");
     cr_assert_eq(view->ncalls, 0);
     cr_assert_eq(HASH_COUNT(view->tickets), 0);
@@ -557,7 +605,7 @@ Test(display_view, figures_come_from_hall_queue_not_from_counting)
     /* hall-queue counts a checked-in appointment as waiting; a board that
      * counted tickets itself would not know which lines they are in */
     line_a(5, 0, 1500, 1);
-    dv_sync_event(&sync, ev_issued(11, "A004", false), 1);
+    ev(ev_issued(11, "A004", false), 1);
     cr_assert_eq(dv_view_service(view, "A")->waiting, 5);
     cr_assert_eq(dv_view_service(view, "A")->estimated_wait_s, 1500);
     /* a heartbeat of the view's sequence refreshes every service */
