@@ -227,7 +227,7 @@ static void on_decision(const nt_decision_t *d, void *arg)
 static bool take_event(notifier_t *n, const Hallbus__Envelope *env)
 {
     n->count.events++;
-    nt_tracker_event(n->tracker, env, env->seq > n->model_seq);
+    int fits = nt_tracker_event(n->tracker, env, env->seq > n->model_seq);
     if (n->turn_failed)
         return false;
     if (nt_outbox_set_cursor(n->outbox, n->config->hall.id, env->seq) != 0) {
@@ -235,6 +235,17 @@ static bool take_event(notifier_t *n, const Hallbus__Envelope *env)
         return false;
     }
     n->last = env->seq;
+    if (fits != 0) {
+        /* the model of the lines is out of step with the hall's: its "N
+         * ahead" would be wrong from now on. Start again from a snapshot;
+         * the events after this one come from the journal. */
+        n->count.resyncs++;
+        n->live = false;
+        n->fetching = false;
+        n->sync_epoch++;
+        request_snapshot(n);
+        return false;
+    }
     return true;
 }
 

@@ -36,7 +36,10 @@ typedef struct {
 typedef struct {
     unsigned long events, heartbeats, malformed, foreign, gaps, fetches, fetched, snapshots, gone;
     unsigned long decisions, added, duplicates, born_expired;
-    unsigned long store_failures; /* writes to the outbox that failed (a full disk) */
+    unsigned long store_failures;
+    unsigned long resyncs;
+        /* the model of the lines out of step: a fresh snapshot */ /* writes to the outbox that
+                                                                      failed (a full disk) */
     unsigned long attempts, sent, retried, failed, expired, resolve_failed, rate_delayed;
     unsigned long http_5xx, http_4xx, http_other, timeouts, unreachable, command_failed;
 } nt_counters_t;
