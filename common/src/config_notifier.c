@@ -170,6 +170,7 @@ static const cyaml_schema_value_t message_entry = {
 
 const cyaml_schema_field_t hb_cfg_notifier_fields[] = {
     TEXT("db", OPTIONAL, raw_notifier_t, db),
+    TEXT("query", OPTIONAL, raw_notifier_t, query),
     TEXT("language", OPTIONAL, raw_notifier_t, language),
     TEXT("near_ahead", OPTIONAL, raw_notifier_t, near_ahead),
     CYAML_FIELD_SEQUENCE("near", CYAML_FLAG_POINTER | OPTIONAL, raw_notifier_t, near, &near_entry,
@@ -305,6 +306,7 @@ int hb_cfg_notifier_build(const hb_cfg_report_t *report, raw_notifier_t *raw, hb
     raw_notifier_t empty = {0};
     raw_notifier_t *r = raw ? raw : &empty;
     if (hb_cfg_check_text(report, "notifier.db", r->db) != 0 ||
+        (r->query && hb_cfg_check_endpoint(report, "notifier.query", r->query) != 0) ||
         hb_cfg_read_numbers(report, "notifier", ROWS(top_numbers), r, conf) != 0)
         return -1;
     if (r->language && strcmp(r->language, "zh") != 0 && strcmp(r->language, "en") != 0)
@@ -335,7 +337,8 @@ int hb_cfg_notifier_build(const hb_cfg_report_t *report, raw_notifier_t *raw, hb
         build_messages(report, r, conf) != 0)
         return -1;
     conf->db = r->db ? hb_cfg_take(&r->db) : strdup("var/notifier.db");
-    return conf->db && conf->language ? 0 : -1;
+    conf->query = r->query ? hb_cfg_take(&r->query) : strdup("tcp://127.0.0.1:5562");
+    return conf->db && conf->query && conf->language ? 0 : -1;
 }
 
 static void free_channel(hb_notify_channel_conf_t *c)
@@ -347,6 +350,7 @@ static void free_channel(hb_notify_channel_conf_t *c)
 void hb_cfg_notifier_free(hb_notifier_conf_t *conf)
 {
     free(conf->db);
+    free(conf->query);
     free(conf->language);
     for (unsigned i = 0; i < conf->near_count; i++)
         free(conf->near[i].service);

@@ -27,6 +27,7 @@ typedef struct {
 
 typedef struct {
     char *db;
+    char *query;
     char *language;
     char *near_ahead;
     raw_notify_near_t *near;

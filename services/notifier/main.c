@@ -29,52 +29,103 @@
 #define FETCH_MAX 1000
 #define SYNC_TIMEOUT_MS 3000
 
-/* ── requests to hall-queue over the DEALER ── */
+/* ── the outbox's failures ── */
 
-int nt_request(notifier_t *n, Hallbus__Request *req, req_type_t type, attempt_t *a,
-               uint32_t timeout_ms)
+#define STORE_RETRY_MS 1000
+
+/* A write to the outbox failed (a full disk, most likely). What this turn
+ * wrote is rolled back, the cursor is read again from the store, and no
+ * event is taken until a resync from there (as a restart would: snapshot,
+ * then the journal from the stored cursor) has been committed; it is tried
+ * again every STORE_RETRY_MS. Nothing is acknowledged that is not stored. */
+static void store_failed(notifier_t *n, const char *what)
 {
-    if (!n->dealer)
-        return -1;
-    pending_req_t *p = calloc(1, sizeof *p);
-    if (!p)
-        return -1;
-    p->id = ++n->next_request_id;
-    p->type = type;
-    p->attempt = a;
-    p->deadline_us = hb_mono_us() + (int64_t)timeout_ms * 1000;
-    req->request_id = p->id;
-    req->hall_id = n->config->hall.id;
-    req->actor = "hall-notifier";
-    size_t len = hallbus__request__get_packed_size(req);
-    uint8_t *buf = malloc(len ? len : 1);
-    if (!buf) {
-        free(p);
-        return -1;
-    }
-    hallbus__request__pack(req, buf);
-    const void *bufs[2] = {"", buf};
-    size_t lens[2] = {0, len};
-    int rc = hb_zsock_sendv(hb_zsock_socket(n->dealer), bufs, lens, 2);
-    free(buf);
-    if (rc != 0) {
-        free(p);
-        return -1;
-    }
-    HASH_ADD(hh, n->requests, id, sizeof p->id, p);
-    return 0;
+    nt_outbox_rollback(n->outbox);
+    n->count.store_failures++;
+    n->turn_failed = true;
+    n->live = false;
+    n->fetching = false;
+    n->snapshot_asked = false;
+    n->sync_epoch++;
+    n->last = nt_outbox_cursor(n->outbox, n->config->hall.id);
+    n->resync_after_us = hb_mono_us() + (int64_t)STORE_RETRY_MS * 1000;
+    if (!n->store_down)
+        hb_error("the outbox cannot be written (%s: %s): nothing after hall event %llu is "
+                 "stored; taking no events until it can be, trying again every %d ms",
+                 what, nt_outbox_error(n->outbox), (unsigned long long)n->last, STORE_RETRY_MS);
+    else
+        hb_debug("the outbox still cannot be written (%s: %s)", what, nt_outbox_error(n->outbox));
+    n->store_down = true;
 }
 
-void nt_request_forget_attempt(notifier_t *n, attempt_t *a)
+int nt_commit(notifier_t *n)
 {
-    pending_req_t *p, *tmp;
-    HASH_ITER(hh, n->requests, p, tmp)
-    {
-        if (p->attempt == a) {
-            HASH_DEL(n->requests, p);
-            free(p);
-        }
+    if (nt_outbox_commit(n->outbox) == 0)
+        return 0;
+    store_failed(n, "commit");
+    return -1;
+}
+
+/* ── requests to hall-queue (hb_client) ── */
+
+typedef struct {
+    notifier_t *n;
+    unsigned epoch;
+} sync_ctx_t;
+
+static void on_snapshot(notifier_t *n, const Hallbus__Reply *r);
+static void on_fetched(notifier_t *n, const Hallbus__Reply *r);
+
+static bool sync_send(notifier_t *n, Hallbus__Request *req, hb_client_cb cb)
+{
+    sync_ctx_t *ctx = malloc(sizeof *ctx);
+    if (!ctx)
+        return false;
+    *ctx = (sync_ctx_t){n, n->sync_epoch};
+    req->hall_id = n->config->hall.id;
+    req->actor = "hall-notifier";
+    if (hb_client_send(n->queue, &req->base, SYNC_TIMEOUT_MS, cb, ctx) != 0)
+        return true;
+    free(ctx);
+    return false;
+}
+
+/* The context of a reply, or NULL if it is stale or there is none. */
+static notifier_t *sync_reply(hb_client_outcome_t outcome, void *arg, const char *what)
+{
+    sync_ctx_t ctx = *(sync_ctx_t *)arg;
+    free(arg);
+    if (outcome == HB_CLIENT_CANCELLED || ctx.epoch != ctx.n->sync_epoch)
+        return NULL;
+    if (outcome != HB_CLIENT_REPLY) {
+        hb_debug("%s: %s", what,
+                 outcome == HB_CLIENT_TIMEOUT ? "no answer in time" : "an undecodable reply");
+        return NULL;
     }
+    return ctx.n;
+}
+
+static void on_snapshot_reply(hb_client_t *c, hb_client_outcome_t outcome, ProtobufCMessage *reply,
+                              void *arg)
+{
+    notifier_t *n = ((sync_ctx_t *)arg)->n;
+    bool current = ((sync_ctx_t *)arg)->epoch == n->sync_epoch;
+    if (current)
+        n->snapshot_asked = false; /* asked again at the next scan, if need be */
+    n = sync_reply(outcome, arg, "snapshot");
+    if (n && !n->live)
+        on_snapshot(n, (const Hallbus__Reply *)reply);
+}
+
+static void on_fetch_reply(hb_client_t *c, hb_client_outcome_t outcome, ProtobufCMessage *reply,
+                           void *arg)
+{
+    notifier_t *n = ((sync_ctx_t *)arg)->n;
+    if (((sync_ctx_t *)arg)->epoch == n->sync_epoch)
+        n->fetching = false; /* on a time-out, the next heartbeat asks again */
+    n = sync_reply(outcome, arg, "FetchEvents");
+    if (n && n->live)
+        on_fetched(n, (const Hallbus__Reply *)reply);
 }
 
 static void request_snapshot(notifier_t *n)
@@ -84,7 +135,10 @@ static void request_snapshot(notifier_t *n)
     req.command_case = HALLBUS__REQUEST__COMMAND_GET_SNAPSHOT;
     req.get_snapshot = &gs;
     n->count.snapshots++;
-    if (nt_request(n, &req, REQ_SNAPSHOT, NULL, SYNC_TIMEOUT_MS) != 0)
+    n->turn_failed = false;
+    if (sync_send(n, &req, on_snapshot_reply))
+        n->snapshot_asked = true;
+    else
         hb_debug("snapshot request not sent (hall-queue unreachable); will ask again");
 }
 
@@ -98,7 +152,7 @@ static void request_fetch(notifier_t *n)
     fe.max_events = FETCH_MAX;
     req.command_case = HALLBUS__REQUEST__COMMAND_FETCH_EVENTS;
     req.fetch_events = &fe;
-    if (nt_request(n, &req, REQ_FETCH, NULL, SYNC_TIMEOUT_MS) == 0) {
+    if (sync_send(n, &req, on_fetch_reply)) {
         n->fetching = true;
         n->count.fetches++;
     }
@@ -110,9 +164,14 @@ static void on_decision(const nt_decision_t *d, void *arg)
 {
     notifier_t *n = arg;
     const hb_note_kind_conf_t *k = &n->conf->kinds[d->kind];
+    if (n->turn_failed)
+        return; /* the event is taken again once the store can be written */
     if (d->withdraw) {
-        if (nt_outbox_withdraw(n->outbox, d->key, d->withdraw, hb_now_us()) == 1)
+        int rc = nt_outbox_withdraw(n->outbox, d->key, d->withdraw, hb_now_us());
+        if (rc == 1)
             hb_info("%s for %s withdrawn: %s", hb_note_kind_name(d->kind), d->ticket, d->withdraw);
+        else if (rc < 0)
+            store_failed(n, "withdraw");
         return;
     }
     n->count.decisions++;
@@ -153,6 +212,8 @@ static void on_decision(const nt_decision_t *d, void *arg)
                  (unsigned long long)d->seq, d->key);
     } else if (rc == 0) {
         n->count.duplicates++;
+    } else {
+        store_failed(n, "add");
     }
     free(zh);
     free(en);
@@ -161,20 +222,37 @@ static void on_decision(const nt_decision_t *d, void *arg)
 
 /* ── events ── */
 
-static void take_event(notifier_t *n, const Hallbus__Envelope *env)
+/* Decides ENV's messages into the outbox. False if a write failed: the
+ * turn is rolled back and no further event may be taken. */
+static bool take_event(notifier_t *n, const Hallbus__Envelope *env)
 {
-    n->last = env->seq;
     n->count.events++;
-    nt_tracker_event(n->tracker, env, env->seq > n->model_seq);
-    nt_outbox_set_cursor(n->outbox, n->config->hall.id, n->last);
+    int fits = nt_tracker_event(n->tracker, env, env->seq > n->model_seq);
+    if (n->turn_failed)
+        return false;
+    if (nt_outbox_set_cursor(n->outbox, n->config->hall.id, env->seq) != 0) {
+        store_failed(n, "cursor");
+        return false;
+    }
+    n->last = env->seq;
+    if (fits != 0) {
+        /* the model of the lines is out of step with the hall's: its "N
+         * ahead" would be wrong from now on. Start again from a snapshot;
+         * the events after this one come from the journal. */
+        n->count.resyncs++;
+        n->live = false;
+        n->fetching = false;
+        n->sync_epoch++;
+        request_snapshot(n);
+        return false;
+    }
+    return true;
 }
 
 static void after_batch(notifier_t *n)
 {
-    if (nt_outbox_dirty(n->outbox)) {
-        nt_outbox_commit(n->outbox);
+    if (nt_outbox_dirty(n->outbox) && nt_commit(n) == 0)
         nt_sender_scan(n); /* new messages go out now, not at the next scan */
-    }
 }
 
 static void on_sub_msg(hb_zsock_t *zs, zmq_msg_t *frames, int nframes, bool overflow, void *arg)
@@ -232,6 +310,7 @@ static void on_snapshot(notifier_t *n, const Hallbus__Reply *r)
                 r->message ? r->message : "");
         return;
     }
+    n->turn_failed = false;
     const Hallbus__Snapshot *snap = r->snapshot;
     uint64_t cursor = nt_outbox_cursor(n->outbox, n->config->hall.id);
     n->model_seq = snap->seq;
@@ -246,9 +325,20 @@ static void on_snapshot(notifier_t *n, const Hallbus__Reply *r)
     } else {
         n->last = cursor;
     }
+    if (n->turn_failed || nt_outbox_set_cursor(n->outbox, n->config->hall.id, n->last) != 0 ||
+        nt_commit(n) != 0) {
+        if (!n->turn_failed)
+            store_failed(n, "resync");
+        return;
+    }
     n->skip_to_snapshot = false;
     n->live = true;
-    nt_outbox_set_cursor(n->outbox, n->config->hall.id, n->last);
+    if (n->store_down) {
+        n->store_down = false;
+        hb_info("the outbox can be written again: resyncing from hall event %llu, as after a "
+                "restart",
+                (unsigned long long)n->last);
+    }
     hb_info("in step with hall %s: snapshot at event %llu, %u waiting; taking events after %llu",
             n->config->hall.id, (unsigned long long)snap->seq, nt_tracker_waiting(n->tracker),
             (unsigned long long)n->last);
@@ -258,7 +348,6 @@ static void on_snapshot(notifier_t *n, const Hallbus__Reply *r)
 
 static void on_fetched(notifier_t *n, const Hallbus__Reply *r)
 {
-    n->fetching = false;
     if (r->code == HALLBUS__STATUS_CODE__GONE) {
         n->count.gone++;
         hb_error("events after %llu are gone from hall-queue's journal (%s): their messages are "
@@ -286,85 +375,30 @@ static void on_fetched(notifier_t *n, const Hallbus__Reply *r)
             after_batch(n);
             return; /* no fetch right away: that would spin on the same bad entry */
         }
+        bool ok = true;
         if (env->seq == n->last + 1) {
             n->count.fetched++;
-            take_event(n, env);
+            ok = take_event(n, env);
         }
         hallbus__envelope__free_unpacked(env, NULL);
+        if (!ok)
+            return;
     }
     if (b->last_seq > n->last && b->n_envelopes > 0)
         request_fetch(n);
     after_batch(n);
 }
 
-static void on_dealer_msg(hb_zsock_t *zs, zmq_msg_t *frames, int nframes, bool overflow, void *arg)
-{
-    notifier_t *n = arg;
-    if (nframes != 2 || overflow || zmq_msg_size(&frames[0]) != 0) {
-        hb_warn("ignored a reply of %d frame(s) from hall-queue", nframes);
-        return;
-    }
-    Hallbus__Reply *r =
-        hallbus__reply__unpack(NULL, zmq_msg_size(&frames[1]), zmq_msg_data(&frames[1]));
-    if (!r) {
-        hb_warn("ignored an undecodable reply from hall-queue");
-        return;
-    }
-    pending_req_t *p;
-    uint64_t id = r->request_id;
-    HASH_FIND(hh, n->requests, &id, sizeof id, p);
-    if (!p) {
-        hb_debug("late reply %llu ignored", (unsigned long long)id);
-        hallbus__reply__free_unpacked(r, NULL);
-        return;
-    }
-    HASH_DEL(n->requests, p);
-    req_type_t type = p->type;
-    attempt_t *a = p->attempt;
-    free(p);
-    if (type == REQ_SNAPSHOT && !n->live)
-        on_snapshot(n, r);
-    else if (type == REQ_FETCH)
-        on_fetched(n, r);
-    else if (type == REQ_RESOLVE)
-        nt_sender_resolved(n, a, r, NULL);
-    hallbus__reply__free_unpacked(r, NULL);
-}
-
-static void on_dealer_batch(hb_zsock_t *zs, void *arg)
+static void on_queue_batch(hb_client_t *c, void *arg)
 {
     after_batch(arg);
-}
-
-/* Requests without an answer in time. */
-static void sweep_requests(notifier_t *n)
-{
-    int64_t now = hb_mono_us();
-    pending_req_t *p, *tmp;
-    bool want_snapshot = false;
-    HASH_ITER(hh, n->requests, p, tmp)
-    {
-        if (p->deadline_us > now)
-            continue;
-        HASH_DEL(n->requests, p);
-        req_type_t type = p->type;
-        attempt_t *a = p->attempt;
-        free(p);
-        if (type == REQ_SNAPSHOT)
-            want_snapshot = true;
-        else if (type == REQ_FETCH)
-            n->fetching = false; /* the next heartbeat asks again */
-        else
-            nt_sender_resolved(n, a, NULL, "hall-queue did not answer in time");
-    }
-    if (!n->live && (want_snapshot || !n->requests))
-        request_snapshot(n);
 }
 
 static void on_scan(uv_timer_t *t)
 {
     notifier_t *n = t->data;
-    sweep_requests(n);
+    if (!n->live && !n->snapshot_asked && hb_mono_us() >= n->resync_after_us)
+        request_snapshot(n);
     nt_sender_scan(n);
 }
 
@@ -373,7 +407,7 @@ static void on_scan(uv_timer_t *t)
 static void on_commit(uv_timer_t *t)
 {
     notifier_t *n = t->data;
-    nt_outbox_commit(n->outbox);
+    nt_commit(n);
 }
 
 void nt_commit_soon(notifier_t *n)
@@ -388,15 +422,16 @@ static void log_stats(notifier_t *n)
     unsigned counts[4];
     nt_outbox_counts(n->outbox, counts);
     hb_info("events %lu (fetched %lu, gaps %lu, malformed %lu, lost to the journal %lu), "
-            "decisions %lu (new %lu, repeats %lu); attempts %lu: sent %lu, retried %lu, failed "
+            "decisions %lu (new %lu, repeats %lu); outbox write failures %lu; attempts %lu: sent "
+            "%lu, retried %lu, failed "
             "%lu, expired %lu; contacts unresolved %lu; HTTP 5xx %lu, 4xx %lu, other %lu, "
             "timeouts %lu, unreachable %lu; command failures %lu; rate-delayed %lu; outbox: "
             "%u pending, %u sent, %u failed, %u expired; at event %llu",
             c->events, c->fetched, c->gaps, c->malformed, c->gone, c->decisions, c->added,
-            c->duplicates, c->attempts, c->sent, c->retried, c->failed, c->expired,
-            c->resolve_failed, c->http_5xx, c->http_4xx, c->http_other, c->timeouts, c->unreachable,
-            c->command_failed, c->rate_delayed, counts[0], counts[1], counts[2], counts[3],
-            (unsigned long long)n->last);
+            c->duplicates, c->store_failures, c->attempts, c->sent, c->retried, c->failed,
+            c->expired, c->resolve_failed, c->http_5xx, c->http_4xx, c->http_other, c->timeouts,
+            c->unreachable, c->command_failed, c->rate_delayed, counts[0], counts[1], counts[2],
+            counts[3], (unsigned long long)n->last);
 }
 
 static void on_stats(uv_timer_t *t)
@@ -419,18 +454,13 @@ static void on_stop(void *arg)
     notifier_t *n = arg;
     n->stopping = true;
     hb_zsock_close(&n->sub);
-    hb_zsock_close(&n->dealer);
+    hb_client_close(&n->queue);
+    hb_server_close(&n->query);
     uv_close((uv_handle_t *)&n->scan, NULL);
     uv_close((uv_handle_t *)&n->stats, NULL);
     uv_close((uv_handle_t *)&n->commit, NULL);
     nt_http_destroy(&n->http);
     nt_sender_stop(n);
-    pending_req_t *p, *tmp;
-    HASH_ITER(hh, n->requests, p, tmp)
-    {
-        HASH_DEL(n->requests, p);
-        free(p);
-    }
     nt_outbox_commit(n->outbox);
     hb_signals_close(&n->signals);
 }
@@ -492,14 +522,18 @@ int main(int argc, char **argv)
     n.loop->data = &n;
     n.ctx = zmq_ctx_new();
     void *sub = hb_socket_open(n.ctx, ZMQ_SUB, n.config->endpoints.bus_sub, 0, 100000, 0);
-    void *dealer = hb_socket_open(n.ctx, ZMQ_DEALER, n.config->endpoints.command, 0, 100000, 0);
-    if (!sub || !dealer)
+    hb_client_config_t cc = {.endpoint = n.config->endpoints.command,
+                             .reply_desc = &hallbus__reply__descriptor,
+                             .hwm = 100000,
+                             .on_batch = on_queue_batch,
+                             .arg = &n};
+    n.queue = hb_client_new(n.loop, n.ctx, &cc);
+    if (!sub || !n.queue || nt_query_start(&n) != 0)
         return 1;
     char prefix[HB_TOPIC_MAX];
     hb_topic_prefix(n.config->hall.id, prefix);
     zmq_setsockopt(sub, ZMQ_SUBSCRIBE, prefix, strlen(prefix));
     n.sub = hb_zsock_new(n.loop, sub, on_sub_msg, on_sub_batch, &n);
-    n.dealer = hb_zsock_new(n.loop, dealer, on_dealer_msg, on_dealer_batch, &n);
     n.http = nt_http_new(n.loop);
     nt_sender_init(&n);
     uv_timer_init(n.loop, &n.scan);
@@ -512,10 +546,10 @@ int main(int argc, char **argv)
 
     request_snapshot(&n);
     hb_info("hall %s: outbox %s (cursor at event %llu); events from %s, contacts from %s; "
-            "channels: webhook %s, sms %s, command %s",
+            "queries on %s; channels: webhook %s, sms %s, command %s",
             n.config->hall.id, db_path,
             (unsigned long long)nt_outbox_cursor(n.outbox, n.config->hall.id),
-            n.config->endpoints.bus_sub, n.config->endpoints.command,
+            n.config->endpoints.bus_sub, n.config->endpoints.command, n.conf->query,
             n.conf->webhook.enabled ? "on" : "off", n.conf->sms.enabled ? "on" : "off",
             n.conf->command.enabled ? "on" : "off");
 

@@ -1,6 +1,7 @@
 /* hall-notifier's state, shared by its files: main.c (sockets, the Clone
- * pattern against hall-queue, decisions into the outbox) and sender.c (the
- * attempts: contact, rate limit, channel, result). */
+ * pattern against hall-queue, decisions into the outbox, the outbox's
+ * failures), sender.c (the attempts: contact, rate limit, channel, result)
+ * and query.c (the query endpoint, notifier.query). */
 #ifndef NOTIFIER_H
 #define NOTIFIER_H
 
@@ -10,13 +11,15 @@
 #include <uv.h>
 
 #include "hallbus.pb-c.h"
+#include "hallbus/client.h"
 #include "hallbus/config.h"
+#include "hallbus/server.h"
 #include "hallbus/signals.h"
 #include "hallbus/zsock_uv.h"
-#include "http.h"
+#include "delivery_http.h"
 #include "outbox.h"
 #include "payload.h"
-#include "policy.h"
+#include "retry.h"
 #include "tracker.h"
 
 #define NT_INFLIGHT_MAX 256
@@ -30,19 +33,13 @@ typedef struct {
     unsigned queued;
 } nt_chan_state_t;
 
-typedef enum { REQ_SNAPSHOT, REQ_FETCH, REQ_RESOLVE } req_type_t;
-
-typedef struct pending_req_s {
-    uint64_t id;
-    req_type_t type;
-    attempt_t *attempt;
-    int64_t deadline_us;
-    UT_hash_handle hh;
-} pending_req_t;
-
 typedef struct {
     unsigned long events, heartbeats, malformed, foreign, gaps, fetches, fetched, snapshots, gone;
     unsigned long decisions, added, duplicates, born_expired;
+    unsigned long store_failures;
+    unsigned long resyncs;
+        /* the model of the lines out of step: a fresh snapshot */ /* writes to the outbox that
+                                                                      failed (a full disk) */
     unsigned long attempts, sent, retried, failed, expired, resolve_failed, rate_delayed;
     unsigned long http_5xx, http_4xx, http_other, timeouts, unreachable, command_failed;
 } nt_counters_t;
@@ -54,7 +51,9 @@ typedef struct notifier_s {
     nt_outbox_t *outbox;
     nt_tracker_t *tracker;
     void *ctx;
-    hb_zsock_t *sub, *dealer;
+    hb_zsock_t *sub;
+    hb_client_t *queue; /* requests to hall-queue: snapshots, journal, contacts */
+    hb_server_t *query; /* notifier.query */
     nt_http_t *http;
     uv_timer_t scan, stats;
     unsigned long stats_ticks;
@@ -68,8 +67,14 @@ typedef struct notifier_s {
     bool fetching;
     uint64_t last;      /* last hall event taken into account */
     uint64_t model_seq; /* the snapshot the model was built from */
-    uint64_t next_request_id;
-    pending_req_t *requests;
+    bool snapshot_asked;
+    unsigned sync_epoch; /* replies to requests of an earlier epoch are stale */
+
+    /* the outbox could not be written: no events are taken until a resync
+     * from what the store holds (as after a restart) succeeds */
+    bool store_down;
+    bool turn_failed;        /* a write failed in this turn: decide nothing more */
+    int64_t resync_after_us; /* monotonic */
 
     attempt_t *inflight; /* by outbox id */
     unsigned inflight_count;
@@ -81,9 +86,6 @@ typedef struct notifier_s {
 void nt_sender_init(notifier_t *n);
 /* Expires what is past its deadline and starts attempts for what is due. */
 void nt_sender_scan(notifier_t *n);
-/* The answer to a ResolveContact request. */
-void nt_sender_resolved(notifier_t *n, attempt_t *a, const Hallbus__Reply *reply,
-                        const char *error);
 /* Drops every attempt (on stop): their messages stay pending. */
 void nt_sender_stop(notifier_t *n);
 
@@ -91,10 +93,12 @@ void nt_sender_stop(notifier_t *n);
  * (one fsync for many deliveries); a "sent" lost to a crash in between is
  * sent again, and dropped by the receiver by its idempotency key. */
 void nt_commit_soon(notifier_t *n);
-/* main.c: sends REQ to hall-queue on the DEALER; 0 or -1. */
-int nt_request(notifier_t *n, Hallbus__Request *req, req_type_t type, attempt_t *a,
-               uint32_t timeout_ms);
-/* Forgets the pending request of attempt A (it is going away). */
-void nt_request_forget_attempt(notifier_t *n, attempt_t *a);
+/* main.c: commits the outbox now. 0, or -1: the write failed, everything
+ * since the last commit is rolled back, and the notifier stops taking
+ * events until it has resynced from what the store holds. */
+int nt_commit(notifier_t *n);
+
+/* query.c: binds notifier.query. 0 or -1 (logged). */
+int nt_query_start(notifier_t *n);
 
 #endif

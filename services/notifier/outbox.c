@@ -125,6 +125,19 @@ int nt_outbox_commit(nt_outbox_t *self)
     return 0;
 }
 
+void nt_outbox_rollback(nt_outbox_t *self)
+{
+    if (!self->in_tx)
+        return;
+    self->in_tx = false;
+    hb_db_exec(self->db, "ROLLBACK");
+}
+
+const char *nt_outbox_error(nt_outbox_t *self)
+{
+    return sqlite3_errmsg(self->db);
+}
+
 bool nt_outbox_dirty(const nt_outbox_t *self)
 {
     return self->in_tx;
@@ -302,4 +315,90 @@ int nt_outbox_state(nt_outbox_t *self, int64_t id)
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return state;
+}
+
+void nt_entry_free(nt_entry_t *e)
+{
+    free(e->key);
+    free(e->ticket);
+    free(e->channel);
+    free(e->last_error);
+    memset(e, 0, sizeof *e);
+}
+
+int nt_outbox_list(nt_outbox_t *self, bool all, int max, nt_entry_t *out)
+{
+    const char *q = all ? "SELECT id, key, kind, ticket, state, attempts, channel, last_error,"
+                          " event_ts, next_at, deadline, sent_at FROM outbox"
+                          " ORDER BY id DESC LIMIT ?1"
+                        : "SELECT id, key, kind, ticket, state, attempts, channel, last_error,"
+                          " event_ts, next_at, deadline, sent_at FROM outbox WHERE state != 1"
+                          " ORDER BY id DESC LIMIT ?1";
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(self->db, q, -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int(st, 1, max);
+    int n = 0;
+    while (n < max && sqlite3_step(st) == SQLITE_ROW) {
+        nt_entry_t *e = &out[n++];
+        e->id = sqlite3_column_int64(st, 0);
+        e->key = strdup(hb_db_column_text(st, 1));
+        e->kind = sqlite3_column_int(st, 2);
+        e->ticket = strdup(hb_db_column_text(st, 3));
+        e->state = (nt_state_t)sqlite3_column_int(st, 4);
+        e->attempts = (uint32_t)sqlite3_column_int(st, 5);
+        e->channel = strdup(hb_db_column_text(st, 6));
+        e->last_error = strdup(hb_db_column_text(st, 7));
+        e->event_ts = sqlite3_column_int64(st, 8);
+        e->next_at = sqlite3_column_int64(st, 9);
+        e->deadline = sqlite3_column_int64(st, 10);
+        e->sent_at = sqlite3_column_int64(st, 11);
+    }
+    sqlite3_finalize(st);
+    return n;
+}
+
+int nt_outbox_unsettled_ids(nt_outbox_t *self, int64_t *out, int max)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(self->db, "SELECT id FROM outbox WHERE state IN (2, 3) ORDER BY id", -1,
+                           &st, NULL) != SQLITE_OK)
+        return -1;
+    int n = 0;
+    while (n < max && sqlite3_step(st) == SQLITE_ROW)
+        out[n++] = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+int nt_outbox_retry(nt_outbox_t *self, int64_t id, int64_t now_us, const uint32_t *deadline_s,
+                    int kinds)
+{
+    sqlite3_stmt *st = NULL;
+    int state = -1, kind = 0;
+    if (sqlite3_prepare_v2(self->db, "SELECT state, kind FROM outbox WHERE id = ?1", -1, &st,
+                           NULL) != SQLITE_OK)
+        return -2;
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        state = sqlite3_column_int(st, 0);
+        kind = sqlite3_column_int(st, 1);
+    }
+    sqlite3_finalize(st);
+    if (state != NT_FAILED && state != NT_EXPIRED)
+        return state;
+    int64_t fresh = now_us + (int64_t)deadline_s[kind >= 0 && kind < kinds ? kind : 0] * 1000000;
+    if (begin(self) != 0 ||
+        sqlite3_prepare_v2(
+            self->db,
+            "UPDATE outbox SET state = 0, next_at = ?2, deadline = MAX(deadline, ?3),"
+            " last_error = 'retried by hand', updated_at = ?2 WHERE id = ?1",
+            -1, &st, NULL) != SQLITE_OK)
+        return -2;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, now_us);
+    sqlite3_bind_int64(st, 3, fresh);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? state : -2;
 }

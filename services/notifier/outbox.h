@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "policy.h"
+#include "retry.h"
 
 typedef struct nt_outbox_s nt_outbox_t;
 
@@ -22,9 +22,15 @@ nt_outbox_t *nt_outbox_open(const char *path, char *err, size_t errlen);
 /* Commits what is pending. NULL-safe; sets *SELF to NULL. */
 void nt_outbox_close(nt_outbox_t **self);
 
-/* Ends the open transaction, if any. 0 or -1 (logged). */
+/* Ends the open transaction, if any. 0, or -1 (logged): the transaction
+ * is rolled back, so nothing written since the last commit is stored (the
+ * cursor included: read it again with nt_outbox_cursor). */
 int nt_outbox_commit(nt_outbox_t *self);
+/* Abandons the open transaction, if any (after a write that failed). */
+void nt_outbox_rollback(nt_outbox_t *self);
 bool nt_outbox_dirty(const nt_outbox_t *self);
+/* SQLite's words for the last error ("database or disk is full"). */
+const char *nt_outbox_error(nt_outbox_t *self);
 
 typedef struct {
     const char *key; /* idempotency key, unique */
@@ -86,7 +92,30 @@ int nt_outbox_counts(nt_outbox_t *self, unsigned counts[4]);
 /* The state of row ID, or -1 if there is none. */
 int nt_outbox_state(nt_outbox_t *self, int64_t id);
 
-/* The schema, for tools that read the file (hallctl notify). */
-extern const char nt_outbox_schema[];
+/* One row as the query endpoint shows it; strings owned (nt_entry_free). */
+typedef struct {
+    int64_t id;
+    char *key, *ticket, *channel, *last_error;
+    int kind;
+    nt_state_t state;
+    uint32_t attempts;
+    int64_t event_ts, next_at, deadline, sent_at;
+} nt_entry_t;
+
+void nt_entry_free(nt_entry_t *e);
+
+/* Up to MAX rows into OUT, newest first: all of them with ALL, else all
+ * but the sent ones. Returns how many, or -1. */
+int nt_outbox_list(nt_outbox_t *self, bool all, int max, nt_entry_t *out);
+
+/* Ids of up to MAX failed or expired rows into OUT; returns how many. */
+int nt_outbox_unsettled_ids(nt_outbox_t *self, int64_t *out, int max);
+
+/* Makes row ID pending again, due at NOW, its deadline at least NOW plus
+ * DEADLINE_S[kind] (KINDS entries). Only a failed or expired row changes.
+ * Returns the state it had (NT_PENDING or NT_SENT: unchanged), -1 if there
+ * is no such row, -2 on a store error. In the open transaction. */
+int nt_outbox_retry(nt_outbox_t *self, int64_t id, int64_t now_us, const uint32_t *deadline_s,
+                    int kinds);
 
 #endif

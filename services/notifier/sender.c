@@ -17,6 +17,7 @@ struct attempt_s {
     char masked[64];
     nt_channel_t ch;
     bool queued;
+    uint64_t resolve_id;    /* the ResolveContact request in flight, 0 if none */
     attempt_t *prev, *next; /* in its channel's queue */
     UT_hash_handle hh;      /* in n->inflight, by msg.id */
     /* the command channel */
@@ -53,7 +54,7 @@ static void attempt_release(attempt_t *a)
     notifier_t *n = a->n;
     HASH_DEL(n->inflight, a);
     n->inflight_count--;
-    nt_request_forget_attempt(n, a);
+    /* a ResolveContact still in flight finds no attempt when it ends */
     if (a->handles == 0)
         attempt_free(a);
 }
@@ -335,7 +336,8 @@ static void enqueue(notifier_t *n, attempt_t *a)
     pump(n, a->ch);
 }
 
-void nt_sender_resolved(notifier_t *n, attempt_t *a, const Hallbus__Reply *reply, const char *error)
+static void sender_resolved(notifier_t *n, attempt_t *a, const Hallbus__Reply *reply,
+                            const char *error)
 {
     char why[300];
     if (!reply) {
@@ -378,6 +380,57 @@ void nt_sender_resolved(notifier_t *n, attempt_t *a, const Hallbus__Reply *reply
     enqueue(n, a);
 }
 
+/* What a ResolveContact request needs to find its attempt again: the
+ * attempt may be gone (released, or the daemon stopping) when it ends. */
+typedef struct {
+    notifier_t *n;
+    int64_t msg_id;
+    uint64_t request_id;
+} resolve_ctx_t;
+
+static void on_resolved(hb_client_t *c, hb_client_outcome_t outcome, ProtobufCMessage *reply,
+                        void *arg)
+{
+    resolve_ctx_t ctx = *(resolve_ctx_t *)arg;
+    free(arg);
+    if (outcome == HB_CLIENT_CANCELLED)
+        return;
+    attempt_t *a;
+    HASH_FIND(hh, ctx.n->inflight, &ctx.msg_id, sizeof ctx.msg_id, a);
+    if (!a || a->resolve_id != ctx.request_id)
+        return; /* given up on; perhaps a later attempt of the same message is under way */
+    a->resolve_id = 0;
+    if (outcome == HB_CLIENT_REPLY)
+        sender_resolved(ctx.n, a, (const Hallbus__Reply *)reply, NULL);
+    else
+        sender_resolved(ctx.n, a, NULL,
+                        outcome == HB_CLIENT_TIMEOUT ? "hall-queue did not answer in time"
+                                                     : "hall-queue's reply does not decode");
+}
+
+static void resolve(notifier_t *n, attempt_t *a)
+{
+    Hallbus__Request req = HALLBUS__REQUEST__INIT;
+    Hallbus__ResolveContact rc = HALLBUS__RESOLVE_CONTACT__INIT;
+    rc.contact_ref = a->msg.contact_ref;
+    rc.secret = n->config->queue.contact_secret;
+    req.command_case = HALLBUS__REQUEST__COMMAND_RESOLVE_CONTACT;
+    req.resolve_contact = &rc;
+    req.hall_id = n->config->hall.id;
+    req.actor = "hall-notifier";
+    resolve_ctx_t *ctx = malloc(sizeof *ctx);
+    if (ctx) {
+        *ctx = (resolve_ctx_t){n, a->msg.id, 0};
+        a->resolve_id =
+            hb_client_send(n->queue, &req.base, n->conf->resolve_timeout_ms, on_resolved, ctx);
+        ctx->request_id = a->resolve_id;
+        if (a->resolve_id)
+            return;
+        free(ctx);
+    }
+    sender_resolved(n, a, NULL, "hall-queue is not reachable");
+}
+
 static bool in_flight(void *arg, int64_t id)
 {
     notifier_t *n = arg;
@@ -397,7 +450,8 @@ void nt_sender_scan(notifier_t *n)
         hb_warn("%d message(s) expired before they could be sent (their deadline passed)", expired);
     }
     /* committed before any attempt */
-    nt_outbox_commit(n->outbox);
+    if (nt_commit(n) != 0)
+        return;
     int room = NT_INFLIGHT_MAX - (int)n->inflight_count;
     if (room <= 0)
         return;
@@ -414,14 +468,7 @@ void nt_sender_scan(notifier_t *n)
         snprintf(a->masked, sizeof a->masked, "contact %s", a->msg.contact_ref);
         HASH_ADD(hh, n->inflight, msg.id, sizeof a->msg.id, a);
         n->inflight_count++;
-        Hallbus__Request req = HALLBUS__REQUEST__INIT;
-        Hallbus__ResolveContact rc = HALLBUS__RESOLVE_CONTACT__INIT;
-        rc.contact_ref = a->msg.contact_ref;
-        rc.secret = n->config->queue.contact_secret;
-        req.command_case = HALLBUS__REQUEST__COMMAND_RESOLVE_CONTACT;
-        req.resolve_contact = &rc;
-        if (nt_request(n, &req, REQ_RESOLVE, a, n->conf->resolve_timeout_ms) != 0)
-            nt_sender_resolved(n, a, NULL, "hall-queue is not reachable");
+        resolve(n, a);
     }
 }
 

@@ -247,7 +247,7 @@ static void withdraw(nt_tracker_t *self, const Hallbus__Envelope *env,
     self->emit(&d, self->arg);
 }
 
-void nt_tracker_event(nt_tracker_t *self, const Hallbus__Envelope *env, bool apply)
+int nt_tracker_event(nt_tracker_t *self, const Hallbus__Envelope *env, bool apply)
 {
     nt_fields_t f;
     char svc_name[128], window[16], until[8], materials[2048];
@@ -357,11 +357,13 @@ void nt_tracker_event(nt_tracker_t *self, const Hallbus__Envelope *env, bool app
     }
     (void)v;
     if (!apply)
-        return;
+        return 0;
     /* the places are hall-queue's: apply its changes, then tell whoever
      * came within reach in the lines they touched */
-    if (hb_line_places_apply(self->places, env) != 0)
-        hb_warn("event #%llu changes lines in a way that does not fit what the notifier knows",
+    int rc = hb_line_places_apply(self->places, env);
+    if (rc != 0)
+        hb_warn("event #%llu changes lines in a way that does not fit what the notifier knows: "
+                "out of step with the hall's lines",
                 (unsigned long long)env->seq);
     for (size_t i = 0; i < env->n_line_changes; i++) {
         const char *svc = env->line_changes[i]->service;
@@ -372,6 +374,7 @@ void nt_tracker_event(nt_tracker_t *self, const Hallbus__Envelope *env, bool app
         if (!seen)
             check_near(self, svc, env->seq, env->ts);
     }
+    return rc;
 }
 
 unsigned nt_tracker_waiting(const nt_tracker_t *self)

@@ -52,8 +52,10 @@ void nt_tracker_load(nt_tracker_t *self, const Hallbus__Snapshot *snap);
 /* Decides what ENV means. With APPLY the model is updated too; without it
  * (an event the snapshot already reflects, replayed from the journal only
  * so that its messages are not lost) only the event's own messages are
- * decided. */
-void nt_tracker_event(nt_tracker_t *self, const Hallbus__Envelope *env, bool apply);
+ * decided. Returns 0, or -1 when the event's line changes do not fit the
+ * model (out of step with the hall's lines): its messages are decided, but
+ * the caller must load a fresh snapshot. */
+int nt_tracker_event(nt_tracker_t *self, const Hallbus__Envelope *env, bool apply);
 
 /* Tickets waiting in the model (for tests and logs). */
 unsigned nt_tracker_waiting(const nt_tracker_t *self);

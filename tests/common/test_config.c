@@ -454,7 +454,19 @@ Test(config, a_daemons_section_is_read_and_its_defaults_apply_when_absent)
     cr_assert_str_eq(config->display.http, "0.0.0.0:9090");
     cr_assert_str_eq(config->audit.db, "var/audit.db", "absent section: defaults");
     cr_assert_str_eq(config->notifier.db, "var/notifier.db");
+    cr_assert_str_eq(config->notifier.query, "tcp://127.0.0.1:5562", "the query default");
     hb_config_destroy(&config);
+}
+
+Test(config, the_notifiers_query_endpoint_is_read_and_checked)
+{
+    hb_config_t *config =
+        load_edited("queue:\n", "notifier:\n  query: \"ipc:///tmp/nq\"\nqueue:\n");
+    cr_assert_not_null(config, "%s", err);
+    cr_assert_str_eq(config->notifier.query, "ipc:///tmp/nq");
+    hb_config_destroy(&config);
+    refuse_edit("queue:\n", "notifier:\n  query: \"127.0.0.1:5562\"\nqueue:\n",
+                ":23: notifier.query: \"127.0.0.1:5562\" is not a ZeroMQ endpoint");
 }
 
 Test(config, an_unknown_key_in_a_daemons_section_is_refused_with_its_line)

@@ -16,6 +16,7 @@
 #include "fixture.h"
 #include "hallbus/clock.h"
 #include "receiver.h"
+#include "small_disk.h"
 
 #define OK HALLBUS__STATUS_CODE__OK
 #define SECRET "hook-secret-0123456789"
@@ -63,6 +64,7 @@ static void write_notifier_yaml(const char *extra)
     snprintf(notifier_yaml, sizeof notifier_yaml,
              "notifier:\n"
              "  db: \"%s\"\n"
+             "  query: \"ipc://@DIR@/notifier-query\"\n"
              "  scan_ms: 50\n"
              "  attempt_timeout_ms: 400\n"
              "  webhook: {allow: \"http://127.0.0.1:%d/\", secret: \"" SECRET "\"%s}\n"
@@ -824,4 +826,80 @@ Test(notifier_e2e, a_template_naming_a_missing_field_stops_the_start_with_file_a
     cr_assert(strstr(text, want), "%s", text);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     cr_assert_eq(system(cmd), 0);
+}
+
+/* ── a full disk under the outbox ── */
+
+static hb_small_disk_t disk;
+
+static void cleanup_disk(void)
+{
+    if (notifier > 0)
+        hb_fixture_kill(&notifier, SIGKILL);
+    hb_small_disk_umount(&disk);
+    cleanup();
+}
+
+static bool says_unwritable(void *arg)
+{
+    return log_has("the outbox cannot be written");
+}
+
+static bool resynced(void *arg)
+{
+    return log_has("the outbox can be written again");
+}
+
+/* Messages decided while the outbox cannot be written are not lost: the
+ * events are taken again from what the store holds once there is room. */
+Test(notifier_e2e, a_full_disk_under_the_outbox_loses_no_message_and_recovers_by_itself,
+     .fini = cleanup_disk, .timeout = 240)
+{
+    start_hall("  near_ahead: 0\n");
+    char why[160];
+    if (hb_small_disk_mount(&disk, fx.dir, "2m", why, sizeof why) != 0)
+        cr_skip_test("%s", why);
+    snprintf(db_path, sizeof db_path, "%.300s/notifier.db", disk.path);
+    const char *args[] = {"-c", fx.config, "--db", db_path, "--log-level", "debug", NULL};
+    notifier = hb_fixture_spawn(&fx, "hall-notifier", args);
+    cr_assert(notifier > 0);
+    cr_assert(hb_wait_until(notifier_in_step, NULL, 10000), "the notifier got in step");
+    char hook[128];
+    snprintf(hook, sizeof hook, "http://127.0.0.1:%d/hook/disk", rx.port);
+    cr_assert_eq(hb_fx_window(&fx, "open", 1, "s1"), OK);
+    int served = 0;
+    for (; served < 3; served++) {
+        cr_assert_eq(take_with("A", hook, NULL), OK);
+        serve_one(1);
+    }
+    cr_assert(hb_wait_until(all_sent, (void *)(intptr_t)served, 10000), "delivered before");
+
+    cr_assert_eq(hb_small_disk_fill(&disk), 0, "filled to the last byte");
+    /* every served ticket is a "called" message to decide into the outbox */
+    for (int round = 0; round < 100 && !says_unwritable(NULL); round++) {
+        for (int i = 0; i < 10; i++, served++) {
+            cr_assert_eq(take_with("A", hook, NULL), OK);
+            serve_one(1);
+        }
+        hb_wait_until(says_unwritable, NULL, 200);
+    }
+    cr_assert(says_unwritable(NULL), "the log says the outbox cannot be written");
+    /* more events while it cannot be: taken later, from the journal */
+    for (int i = 0; i < 5; i++, served++) {
+        cr_assert_eq(take_with("A", hook, NULL), OK);
+        serve_one(1);
+    }
+    cr_assert_eq(hb_small_disk_unfill(&disk), 0);
+    cr_assert(hb_wait_until(resynced, NULL, 20000), "the log says the outbox recovered");
+    cr_assert(hb_wait_until(all_sent, (void *)(intptr_t)served, 30000),
+              "every message delivered: %d of %d", outbox_count("state = 1"), served);
+    int distinct = 0;
+    rx_delivered(&rx, &distinct);
+    cr_assert_eq(distinct, served, "each message reached the receiver, none twice by its key");
+    cr_assert_eq(outbox_count("state != 1"), 0, "nothing is left pending or failed");
+    int status = hb_fixture_kill(&notifier, SIGTERM);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "hall-notifier stopped cleanly");
+    hb_small_disk_umount(&disk);
+    cr_assert_eq(hb_fixture_stop(&fx), 0, "the daemons stopped cleanly");
+    rx_free(&rx);
 }

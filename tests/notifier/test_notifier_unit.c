@@ -10,7 +10,7 @@
 #include "hallbus/config.h"
 #include "outbox.h"
 #include "payload.h"
-#include "policy.h"
+#include "retry.h"
 #include "template.h"
 #include "tracker.h"
 
@@ -430,6 +430,12 @@ Test(tracker, n_ahead_is_told_once_when_the_line_moves_within_the_threshold)
     nt_tracker_event(tr, &e, false);
     cr_assert_eq(s.n, 4);
     cr_assert_eq(nt_tracker_waiting(tr), 1, "not applied");
+
+    /* a line change for a ticket the model does not hold: out of step */
+    e.seq = 7;
+    e.n_line_changes = 0;
+    line_change(&e, 99, 0, true);
+    cr_assert_eq(nt_tracker_event(tr, &e, true), -1, "out of step with the hall's lines");
     nt_tracker_destroy(&tr);
     hb_config_destroy(&c);
     unlink(path);

@@ -1,6 +1,6 @@
-/* hallctl notify status | notify retry ID: hall-notifier's outbox, read
- * and changed in its SQLite file (the daemon picks a retried message up at
- * its next scan of the outbox). */
+/* hallctl notify status | notify retry: hall-notifier's outbox, asked of
+ * hall-notifier on its query endpoint (notifier.query); the daemon that
+ * owns the outbox reads and changes it. */
 #ifndef HALLCTL_CMD_NOTIFY_H
 #define HALLCTL_CMD_NOTIFY_H
 

@@ -2,6 +2,7 @@
  *
  *   notifier:
  *     db: "var/h01-notifier.db"     # the durable outbox
+ *     query: "tcp://127.0.0.1:5562" # its query endpoint (hallctl notify)
  *     language: zh                  # the text an SMS carries (webhooks get both)
  *     near_ahead: 3                 # "N ahead of you" when N falls to this...
  *     near: [{service: A, ahead: 5}]#   ...or to this for service A
@@ -56,6 +57,7 @@ typedef struct {
 
 typedef struct {
     char *db;            /* the durable outbox (SQLite); default "var/notifier.db" */
+    char *query;         /* the query endpoint (bound); default "tcp://127.0.0.1:5562" */
     char *language;      /* "zh" (default) or "en": the text of an SMS and of "text" in a payload */
     uint32_t near_ahead; /* default threshold for "N ahead"; 0 disables; default 3 */
     hb_notify_near_conf_t *near; /* per service */

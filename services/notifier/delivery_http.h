@@ -1,9 +1,9 @@
-/* HTTP POSTs through libcurl's multi interface on the libuv loop (the
- * classic "multi-uv" arrangement): curl says which sockets to watch and
- * when to time out; one uv_poll_t per socket and one uv_timer_t drive
- * curl_multi_socket_action. Nothing here blocks the loop. */
-#ifndef NOTIFIER_HTTP_H
-#define NOTIFIER_HTTP_H
+/* The delivery HTTP client (webhooks and the SMS gateway): POSTs through libcurl's multi interface
+ * on the libuv loop (the classic "multi-uv" arrangement): curl says which sockets to watch and when
+ * to time out; one uv_poll_t per socket and one uv_timer_t drive curl_multi_socket_action. Nothing
+ * here blocks the loop. */
+#ifndef NOTIFIER_DELIVERY_HTTP_H
+#define NOTIFIER_DELIVERY_HTTP_H
 
 #include <stddef.h>
 #include <uv.h>
@@ -28,9 +28,6 @@ nt_http_t *nt_http_new(uv_loop_t *loop);
  * client is destroyed first. 0, or -1 if it could not be started. */
 int nt_http_post(nt_http_t *self, const char *url, const char *const *headers, const char *body,
                  size_t len, long timeout_ms, nt_http_done_fn done, void *arg);
-
-/* Requests in flight. */
-unsigned nt_http_active(const nt_http_t *self);
 
 /* Abandons requests in flight (their DONE is not called) and closes the
  * handles; the memory goes once the loop has run their close callbacks. */

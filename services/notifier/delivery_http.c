@@ -1,4 +1,4 @@
-#include "http.h"
+#include "delivery_http.h"
 
 #include <curl/curl.h>
 #include <stdlib.h>
@@ -13,7 +13,6 @@ struct nt_http_s {
     uv_loop_t *loop;
     CURLM *multi;
     uv_timer_t timer;
-    unsigned active;
     int open_handles; /* the timer and every socket poll */
     int closing;
     struct sock_ctx_s *socks;   /* polls open */
@@ -104,7 +103,6 @@ static void check_done(nt_http_t *self)
         curl_multi_remove_handle(self->multi, easy);
         curl_easy_cleanup(easy);
         request_unlink(r);
-        self->active--;
         r->done(&res, r->arg);
         request_free(r);
     }
@@ -273,13 +271,7 @@ int nt_http_post(nt_http_t *self, const char *url, const char *const *headers, c
     if (r->next)
         r->next->prev = r;
     self->requests = r;
-    self->active++;
     return 0;
-}
-
-unsigned nt_http_active(const nt_http_t *self)
-{
-    return self->active;
 }
 
 void nt_http_destroy(nt_http_t **self_p)

@@ -1,8 +1,8 @@
 /* When to try again, and how fast a channel may go: pure functions of
  * their inputs (the clock and the randomness are arguments), so that they
  * are tested exactly. */
-#ifndef NOTIFIER_POLICY_H
-#define NOTIFIER_POLICY_H
+#ifndef NOTIFIER_RETRY_H
+#define NOTIFIER_RETRY_H
 
 #include <stdbool.h>
 #include <stdint.h>

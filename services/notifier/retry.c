@@ -1,4 +1,4 @@
-#include "policy.h"
+#include "retry.h"
 
 uint64_t nt_backoff_ms(uint32_t first_ms, uint32_t max_ms, uint32_t attempts, double rnd)
 {
