@@ -84,6 +84,7 @@ typedef struct {
     char *contact_secret;
     char *requeue_minutes;
     char *requeue_after;
+    char *contact_retention_days;
 } raw_queue_t;
 
 typedef struct {
@@ -166,6 +167,7 @@ static const cyaml_schema_field_t queue_fields[] = {
     TEXT("contact_secret", OPTIONAL, raw_queue_t, contact_secret),
     TEXT("requeue_minutes", OPTIONAL, raw_queue_t, requeue_minutes),
     TEXT("requeue_after", OPTIONAL, raw_queue_t, requeue_after),
+    TEXT("contact_retention_days", OPTIONAL, raw_queue_t, contact_retention_days),
     CYAML_FIELD_END,
 };
 
@@ -218,6 +220,8 @@ static const hb_cfg_number_row_t queue_numbers[] = {
     NUMBER("journal_days", raw_queue_t, hb_queue_conf_t, journal_days, 1, 3650, 7),
     NUMBER("requeue_minutes", raw_queue_t, hb_queue_conf_t, requeue_minutes, 1, 1440, 30),
     NUMBER("requeue_after", raw_queue_t, hb_queue_conf_t, requeue_after, 0, 1000, 0),
+    NUMBER("contact_retention_days", raw_queue_t, hb_queue_conf_t, contact_retention_days, 1, 3650,
+           30),
 };
 
 #define ROLLOVER_DEFAULT (3 * 60)

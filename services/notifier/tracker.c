@@ -200,9 +200,23 @@ static void local_time(int64_t ts_us, uint32_t plus_minutes, char out[8])
     strftime(out, 8, "%H:%M", &tm);
 }
 
+/* What names appointment A here: its id, which events carry (its code,
+ * which cancels the booking, never travels; a hall-queue older than that
+ * sends the code and no id). */
+static const char *appointment_name(const Hallbus__Appointment *a, char out[24])
+{
+    if (a->id)
+        snprintf(out, 24, "%llu", (unsigned long long)a->id);
+    else
+        snprintf(out, 24, "%.20s", a->code ? a->code : "");
+    return out;
+}
+
 static void reminder_key(nt_tracker_t *self, const Hallbus__Appointment *a, char *key)
 {
-    snprintf(key, NT_KEY_MAX, "%s-appt-%s-reminder", self->config->hall.id, a->code);
+    char name[24];
+    snprintf(key, NT_KEY_MAX, "%s-appt-%s-reminder", self->config->hall.id,
+             appointment_name(a, name));
 }
 
 /* A booked appointment with a contact: its reminder is decided now and
@@ -210,18 +224,19 @@ static void reminder_key(nt_tracker_t *self, const Hallbus__Appointment *a, char
  * worthless once the slot has begun. */
 static void remind(nt_tracker_t *self, const Hallbus__Envelope *env, const Hallbus__Appointment *a)
 {
-    if (!a || !a->code || !a->contact_ref || !*a->contact_ref)
+    char name[24];
+    if (!a || !a->contact_ref || !*a->contact_ref || !*appointment_name(a, name))
         return;
     nt_fields_t f;
     char svc_name[128], slot[40], key[NT_KEY_MAX];
-    common_fields(self, &f, a->code, a->service ? a->service : "", svc_name);
+    common_fields(self, &f, name, a->service ? a->service : "", svc_name);
     snprintf(slot, sizeof slot, "%s %s", a->date ? a->date : "", a->slot ? a->slot : "");
     nt_fields_set(&f, "slot_time", slot);
     reminder_key(self, a, key);
     nt_decision_t d = {.kind = HB_NOTE_REMINDER,
                        .hall = self->config->hall.id,
                        .seq = env->seq,
-                       .ticket = a->code,
+                       .ticket = name,
                        .business_date = a->date,
                        .contact_ref = a->contact_ref,
                        .event_ts = env->ts,
@@ -236,13 +251,14 @@ static void remind(nt_tracker_t *self, const Hallbus__Envelope *env, const Hallb
 static void withdraw(nt_tracker_t *self, const Hallbus__Envelope *env,
                      const Hallbus__Appointment *a, const char *why)
 {
-    if (!a || !a->code || !a->contact_ref || !*a->contact_ref)
+    char name[24];
+    if (!a || !a->contact_ref || !*a->contact_ref || !*appointment_name(a, name))
         return;
     nt_decision_t d = {.kind = HB_NOTE_REMINDER,
                        .withdraw = why,
                        .hall = self->config->hall.id,
                        .seq = env->seq,
-                       .ticket = a->code};
+                       .ticket = name};
     reminder_key(self, a, d.key);
     self->emit(&d, self->arg);
 }

@@ -10,7 +10,8 @@
  * restart, or a replay from the journal), so the outbox can drop repeats:
  *   event messages:  "<hall>-<seq>-<kind>"
  *   "N ahead":       "<hall>-<date>-<ticket id>-near-<requeues>"
- *   reminders:       "<hall>-appt-<code>-reminder" */
+ *   reminders:       "<hall>-appt-<appointment id>-reminder" (the code of an
+ *                    older hall-queue's events: new ones never send it) */
 #ifndef NOTIFIER_TRACKER_H
 #define NOTIFIER_TRACKER_H
 

@@ -43,8 +43,60 @@ typedef struct {
     Hallbus__Complaint *complaint;          /* owned */
     Hallbus__AppointmentList *appointments; /* owned */
     Hallbus__ComplaintList *complaints;     /* owned */
+    Hallbus__EvaluationList *evaluations;   /* owned */
     ticket_t *checked_in;
+    bool own_view;   /* get_my_ticket: the holder's view of o->ticket */
+    bool with_token; /* take_ticket, check_in: the reply carries the ticket's token */
 } outcome_t;
+
+/* The holder's view of T (GetMyTicket): what a citizen needs on a phone
+ * page, nothing about staff or contacts. */
+static void own_view(const hall_t *hall, const ticket_t *t, Hallbus__Ticket *out)
+{
+    hallbus__ticket__init(out);
+    out->id = t->id;
+    out->number = (char *)t->number;
+    out->service = (char *)t->service->prefix;
+    out->daily_number = t->daily_number;
+    out->priority = t->priority;
+    out->state = t->state;
+    out->business_date = (char *)hall->business_date;
+    out->issued_at = t->issued_at;
+    out->called_at = t->called_at;
+    out->window = t->window;
+    out->recalls = t->recalls;
+    out->result = t->result;
+    out->slot_start = t->slot_start;
+    if (t->state == HALLBUS__TICKET_STATE__WAITING)
+        out->place = hall_place(t);
+}
+
+static int get_complaint(hall_t *hall, uint64_t id, outcome_t *o)
+{
+    if (id == 0)
+        return hall_refuse(&o->err, HALLBUS__STATUS_CODE__INVALID_ARGUMENT,
+                           "say which complaint: its id");
+    o->complaints = hall_store_list_complaints(hall->store, false, id);
+    if (!o->complaints)
+        return hall_refuse(&o->err, HALLBUS__STATUS_CODE__INTERNAL, "cannot read the complaints");
+    if (o->complaints->n_complaints == 0)
+        return hall_refuse(&o->err, HALLBUS__STATUS_CODE__NOT_FOUND, "there is no complaint %llu",
+                           (unsigned long long)id);
+    return HALLBUS__STATUS_CODE__OK;
+}
+
+static int list_evaluations(hall_t *hall, const Hallbus__ListEvaluations *c, outcome_t *o)
+{
+    const char *date =
+        c->business_date && *c->business_date ? c->business_date : hall->business_date;
+    if (!hb_date_valid(date))
+        return hall_refuse(&o->err, HALLBUS__STATUS_CODE__INVALID_ARGUMENT,
+                           "\"%.16s\" is not a date YYYY-MM-DD", date);
+    o->evaluations = hall_store_list_evaluations(hall->store, date, c->commented_only);
+    return o->evaluations ? HALLBUS__STATUS_CODE__OK
+                          : hall_refuse(&o->err, HALLBUS__STATUS_CODE__INTERNAL,
+                                        "cannot read the evaluations");
+}
 
 /* A window command that names its staff member (hall-counter always does)
  * is done only by the person signed on there; signing on names oneself. */
@@ -152,7 +204,7 @@ static int dispatch(hall_t *hall, const Hallbus__Request *req, int64_t now, outc
     case HALLBUS__REQUEST__COMMAND_TAKE_TICKET: {
         const Hallbus__TakeTicket *c = req->take_ticket;
         hall_take_t in = {c->service, c->priority, c->green_reason, c->contact, c->channel};
-        o->with_ahead = true;
+        o->with_ahead = o->with_token = true;
         return hall_take_ticket(hall, &in, now, &o->ticket, err);
     }
     case HALLBUS__REQUEST__COMMAND_OPEN_WINDOW: {
@@ -208,6 +260,13 @@ static int dispatch(hall_t *hall, const Hallbus__Request *req, int64_t now, outc
             return hall_refuse(err, HALLBUS__STATUS_CODE__NOT_FOUND,
                                "there is no ticket %.16s today", req->get_ticket->number);
         return HALLBUS__STATUS_CODE__OK;
+    case HALLBUS__REQUEST__COMMAND_GET_MY_TICKET:
+        o->with_ahead = o->own_view = true;
+        return hall_my_ticket(hall, req->get_my_ticket->token, &o->ticket, err);
+    case HALLBUS__REQUEST__COMMAND_GET_COMPLAINT:
+        return get_complaint(hall, req->get_complaint->id, o);
+    case HALLBUS__REQUEST__COMMAND_LIST_EVALUATIONS:
+        return list_evaluations(hall, req->list_evaluations, o);
     case HALLBUS__REQUEST__COMMAND_MARK_READY:
         return hall_mark_ready(hall, req->mark_ready->number, req->mark_ready->business_date, now,
                                err);
@@ -227,6 +286,7 @@ static int dispatch(hall_t *hall, const Hallbus__Request *req, int64_t now, outc
         return hall_cancel_appointment(hall, req->cancel_appointment->code, now, &o->appointment,
                                        err);
     case HALLBUS__REQUEST__COMMAND_CHECK_IN:
+        o->with_token = true;
         return hall_check_in(hall, req->check_in->code, now, &o->appointment, &o->checked_in, err);
     case HALLBUS__REQUEST__COMMAND_LIST_APPOINTMENTS: {
         const Hallbus__ListAppointments *c = req->list_appointments;
@@ -329,7 +389,12 @@ void queue_handle_request(hall_t *hall, Hallbus__Request *req, const char *inval
     char *prefixes[32];
     if (code == HALLBUS__STATUS_CODE__OK) {
         if (o.ticket) {
-            hall_ticket_view(hall, o.ticket, &tview);
+            if (o.own_view)
+                own_view(hall, o.ticket, &tview);
+            else
+                hall_ticket_view(hall, o.ticket, &tview);
+            if (o.with_token)
+                reply.ticket_token = o.ticket->token;
             if (o.ticket->state == HALLBUS__TICKET_STATE__WAITING)
                 tview.place = hall_place(o.ticket); /* as a snapshot would say it */
             reply.result_case = HALLBUS__REPLY__RESULT_TICKET;
@@ -362,6 +427,7 @@ void queue_handle_request(hall_t *hall, Hallbus__Request *req, const char *inval
                 tview.place = hall_place(o.checked_in);
                 reply.checked_in_ticket = &tview;
                 reply.ahead = tview.place;
+                reply.ticket_token = o.checked_in->token;
             }
         } else if (o.complaint) {
             reply.result_case = HALLBUS__REPLY__RESULT_COMPLAINT;
@@ -369,9 +435,15 @@ void queue_handle_request(hall_t *hall, Hallbus__Request *req, const char *inval
         } else if (o.appointments) {
             reply.result_case = HALLBUS__REPLY__RESULT_APPOINTMENTS;
             reply.appointments = o.appointments;
+        } else if (o.complaints && req->command_case == HALLBUS__REQUEST__COMMAND_GET_COMPLAINT) {
+            reply.result_case = HALLBUS__REPLY__RESULT_COMPLAINT;
+            reply.complaint = o.complaints->complaints[0];
         } else if (o.complaints) {
             reply.result_case = HALLBUS__REPLY__RESULT_COMPLAINTS;
             reply.complaints = o.complaints;
+        } else if (o.evaluations) {
+            reply.result_case = HALLBUS__REPLY__RESULT_EVALUATIONS;
+            reply.evaluations = o.evaluations;
         }
     } else {
         counters->refused++;
@@ -395,6 +467,8 @@ void queue_handle_request(hall_t *hall, Hallbus__Request *req, const char *inval
         hallbus__appointment_list__free_unpacked(o.appointments, NULL);
     if (o.complaints)
         hallbus__complaint_list__free_unpacked(o.complaints, NULL);
+    if (o.evaluations)
+        hallbus__evaluation_list__free_unpacked(o.evaluations, NULL);
     if (o.has_contact) {
         free(o.contact.contact);
         free(o.contact.ticket_number);

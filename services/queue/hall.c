@@ -393,6 +393,8 @@ void hall_free_tickets(hall_t *self)
     {
         HASH_DELETE(hh_id, self->by_id, t);
         HASH_DELETE(hh_number, self->by_number, t);
+        if (t->token[0])
+            HASH_DELETE(hh_token, self->by_token, t);
         hall_ticket_free(t);
     }
     for (unsigned i = 0; i < self->services_count; i++) {

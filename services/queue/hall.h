@@ -25,7 +25,9 @@
 #define HALL_MSG_MAX 256
 #define HALL_RECENT_CALLS 10
 #define HALL_RATE_SAMPLES 20
-#define HALL_KEY_STEP (1u << 20) /* between queue keys: room to requeue in between */
+#define HALL_KEY_STEP (1u << 20)     /* between queue keys: room to requeue in between */
+#define HALL_TOKEN_LEN 48            /* 32 random bytes in URL-safe base64 (43) and the NUL */
+#define HALL_CONTACT_PURGE_BATCH 100 /* contacts deleted per tick at most */
 
 typedef struct service_s service_t;
 
@@ -51,15 +53,18 @@ typedef struct ticket_s {
     char *rating_comment;
     char channel[16];
     char contact_ref[24];
-    uint64_t queue_key;        /* place in line: smaller is served earlier */
-    char appointment_code[12]; /* checked in from an appointment */
-    int64_t no_show_at;        /* when it was marked a no-show: requeue until a limit after */
-    int64_t slot_start;        /* its slot's start: ahead of walk-ins from then on */
-    uint32_t place_scratch;    /* hall_view_snapshot numbers the lines here */
+    uint64_t queue_key;         /* place in line: smaller is served earlier */
+    char appointment_code[12];  /* checked in from an appointment: never published */
+    uint64_t appointment_id;    /* that appointment's id, which is published instead */
+    char token[HALL_TOKEN_LEN]; /* the holder's secret for GetMyTicket: never published */
+    int64_t no_show_at;         /* when it was marked a no-show: requeue until a limit after */
+    int64_t slot_start;         /* its slot's start: ahead of walk-ins from then on */
+    uint32_t place_scratch;     /* hall_view_snapshot numbers the lines here */
 
     struct ticket_s *prev, *next; /* in its service's waiting line */
     UT_hash_handle hh_number;
     UT_hash_handle hh_id;
+    UT_hash_handle hh_token;
 } ticket_t;
 
 /* A waiting line: tickets sorted by queue_key, or with BY_SLOT (the
@@ -123,6 +128,7 @@ typedef struct hall_s {
     unsigned windows_count;
     ticket_t *by_number; /* today's tickets */
     ticket_t *by_id;
+    ticket_t *by_token;                        /* today's tickets that have a token */
     ticket_t *recent_calls[HALL_RECENT_CALLS]; /* ring, newest at recent_next-1 */
     unsigned recent_next;
     outbox_item_t *outbox_head, *outbox_tail;
@@ -175,6 +181,17 @@ service_t *hall_service(hall_t *self, const char *prefix);
 window_t *hall_window(hall_t *self, uint32_t number);
 ticket_t *hall_ticket(hall_t *self, const char *number);
 ticket_t *hall_ticket_by_id(hall_t *self, uint64_t id);
+
+/* Privacy (hall_privacy.c). A ticket's own view for whoever holds TOKEN:
+ * today's ticket, or NOT_FOUND saying whether the token is of an earlier
+ * day or unknown. */
+int hall_my_ticket(hall_t *self, const char *token, ticket_t **out, hall_err_t *err);
+/* A fresh token: 32 bytes of libsodium randombytes_buf, URL-safe base64. */
+void hall_new_token(char out[HALL_TOKEN_LEN]);
+/* Deletes at most BATCH stored contacts made more than
+ * queue.contact_retention_days before NOW (those of appointments still
+ * booked wait for the appointment). Returns how many it deleted. */
+unsigned hall_purge_contacts(hall_t *self, int64_t now, unsigned batch);
 
 /* The place of waiting ticket T in its service's line (0 = next): the
  * tickets that will be called before it. The one definition of "ahead". */

@@ -85,6 +85,10 @@ static void emit_appointment(hall_t *self, Hallbus__Envelope__EventCase kind,
     Hallbus__AppointmentCancelled cancelled = HALLBUS__APPOINTMENT_CANCELLED__INIT;
     Hallbus__AppointmentCheckedIn checked = HALLBUS__APPOINTMENT_CHECKED_IN__INIT;
     Hallbus__AppointmentLapsed lapsed = HALLBUS__APPOINTMENT_LAPSED__INIT;
+    /* the bus names it by id: its code is enough to cancel or check it in */
+    Hallbus__Appointment pub = *a;
+    pub.code = (char *)"";
+    a = &pub;
     env.event_case = kind;
     switch (kind) {
     case HALLBUS__ENVELOPE__EVENT_APPOINTMENT_BOOKED:
@@ -184,10 +188,11 @@ int hall_book(hall_t *self, const char *service, const char *date, const char *s
     a->contact_ref = hb_xcalloc(24, 1, "an appointment");
     a->ticket_number = hb_xstrdup("", "an appointment");
     a->booked_at = a->changed_at = now;
+    a->id = hall_store_next_appointment_id(self->store);
     if (contact && *contact) {
         hall_new_contact_ref(a->contact_ref);
         hall_events_begin(self);
-        if (hall_store_save_contact(self->store, a->contact_ref, 0, contact) != 0)
+        if (hall_store_save_contact(self->store, a->contact_ref, 0, contact, now) != 0)
             hall_store_failed(self, "a contact");
     }
     save(self, a);

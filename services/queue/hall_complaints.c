@@ -14,6 +14,11 @@ static void emit(hall_t *self, Hallbus__Complaint *c, bool filed, int64_t now)
     Hallbus__Envelope env = HALLBUS__ENVELOPE__INIT;
     Hallbus__ComplaintFiled f = HALLBUS__COMPLAINT_FILED__INIT;
     Hallbus__ComplaintUpdated u = HALLBUS__COMPLAINT_UPDATED__INIT;
+    /* the bus names it by id: the words (citizens write phone and ID
+     * numbers into them) are read with GetComplaint */
+    Hallbus__Complaint pub = *c;
+    pub.text = pub.note = pub.reply = (char *)"";
+    c = &pub;
     if (filed) {
         f.complaint = c;
         env.event_case = HALLBUS__ENVELOPE__EVENT_COMPLAINT_FILED;
@@ -73,7 +78,7 @@ int hall_file_complaint(hall_t *self, const hall_complaint_t *in, int64_t now,
     if (in->contact && *in->contact) {
         hall_new_contact_ref(c->contact_ref);
         hall_events_begin(self);
-        if (hall_store_save_contact(self->store, c->contact_ref, 0, in->contact) != 0)
+        if (hall_store_save_contact(self->store, c->contact_ref, 0, in->contact, now) != 0)
             hall_store_failed(self, "a contact");
     }
     save(self, c);

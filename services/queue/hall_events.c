@@ -102,7 +102,7 @@ void hall_ticket_view(const hall_t *self, const ticket_t *t, Hallbus__Ticket *ou
     out->n_missing_materials = t->materials_count;
     out->missing_materials = t->materials;
     out->promised_date = (char *)t->promised_date;
-    out->appointment_code = (char *)t->appointment_code;
+    out->appointment_id = t->appointment_id; /* never its code: it cancels the booking */
     out->slot_start = t->slot_start;
 }
 

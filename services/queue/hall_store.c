@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "hall.h"
+#include "hall_store_internal.h"
 #include "hallbus/db.h"
 #include "hallbus/log.h"
 
@@ -49,6 +50,7 @@ enum {
     ST_GET_META,
     ST_COUNT
 };
+_Static_assert(ST_COUNT == HALL_STORE_STATEMENTS, "hall_store_internal.h counts the statements");
 
 static const char *const STATEMENTS[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN",
@@ -60,9 +62,10 @@ static const char *const STATEMENTS[ST_COUNT] = {
          " daily_number, priority, green_reason, state, issued_at, first_called_at,"
          " called_at, started_at, finished_at, window, staff, recalls, requeues, result,"
          " reason, missing_materials, promised_date, rating, rating_comment, channel,"
-         " contact_ref, queue_key, appointment_code, slot_start, no_show_at)"
+         " contact_ref, queue_key, appointment_code, slot_start, no_show_at, token,"
+         " appointment_id)"
          " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,"
-         "?21,?22,?23,?24,?25,?26,?27,?28,?29,?30)"
+         "?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32)"
          " ON CONFLICT(id) DO UPDATE SET service = excluded.service, original_service ="
          " excluded.original_service, state = excluded.state, first_called_at ="
          " excluded.first_called_at, called_at = excluded.called_at, started_at ="
@@ -74,17 +77,13 @@ static const char *const STATEMENTS[ST_COUNT] = {
          " excluded.rating_comment, queue_key = excluded.queue_key, appointment_code ="
          " excluded.appointment_code, slot_start = excluded.slot_start, no_show_at ="
          " excluded.no_show_at"),
-    [ST_SAVE_CONTACT] = "INSERT INTO contacts(ref, ticket_id, contact) VALUES(?1, ?2, ?3)",
+    [ST_SAVE_CONTACT] = ("INSERT INTO contacts(ref, ticket_id, contact, created_at)"
+                         " VALUES(?1, ?2, ?3, ?4)"),
     [ST_SAVE_WINDOW] = ("INSERT OR REPLACE INTO windows(number, state, staff, services,"
                         " pause_reason, serving_id, since) VALUES(?1,?2,?3,?4,?5,?6,?7)"),
     [ST_APPEND_EVENT] = "INSERT INTO events(seq, ts, kind, envelope) VALUES(?1, ?2, ?3, ?4)",
     [ST_SET_META] = "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)",
     [ST_GET_META] = "SELECT value FROM meta WHERE key = ?1",
-};
-
-struct hall_store_s {
-    sqlite3 *db;
-    sqlite3_stmt *st[ST_COUNT];
 };
 
 /* Stores made before a column existed get it; "duplicate column" means the
@@ -96,6 +95,10 @@ static int migrate(sqlite3 *db)
         "ALTER TABLE tickets ADD COLUMN slot_start INTEGER",
         "ALTER TABLE tickets ADD COLUMN no_show_at INTEGER",
         "ALTER TABLE tickets ADD COLUMN ready_at INTEGER",
+        "ALTER TABLE tickets ADD COLUMN token TEXT",
+        "ALTER TABLE tickets ADD COLUMN appointment_id INTEGER",
+        "ALTER TABLE appointments ADD COLUMN id INTEGER",
+        "ALTER TABLE contacts ADD COLUMN created_at INTEGER",
     };
     for (size_t i = 0; i < sizeof added / sizeof added[0]; i++) {
         char *msg = NULL;
@@ -107,7 +110,7 @@ static int migrate(sqlite3 *db)
         }
         sqlite3_free(msg);
     }
-    return 0;
+    return hall_store_migrate_privacy(db);
 }
 
 hall_store_t *hall_store_open(const char *path, char *err, size_t errlen)
@@ -228,18 +231,24 @@ int hall_store_save_ticket(hall_store_t *self, const ticket_t *t, const char *bu
     hb_db_bind_text(st, 28, t->appointment_code);
     bind_time(st, 29, t->slot_start);
     bind_time(st, 30, t->no_show_at);
+    hb_db_bind_text(st, 31, t->token);
+    if (t->appointment_id)
+        sqlite3_bind_int64(st, 32, (sqlite3_int64)t->appointment_id);
+    else
+        sqlite3_bind_null(st, 32);
     int rc = hb_db_step_done(st);
     free(materials);
     return rc;
 }
 
 int hall_store_save_contact(hall_store_t *self, const char *ref, uint64_t ticket_id,
-                            const char *contact)
+                            const char *contact, int64_t created_at)
 {
     sqlite3_stmt *st = self->st[ST_SAVE_CONTACT];
     sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)ticket_id);
     sqlite3_bind_text(st, 3, contact, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, created_at);
     return hb_db_step_done(st);
 }
 
@@ -332,7 +341,8 @@ static char *dup_or_null(const char *text)
     "id, number, service, original_service, daily_number, priority, green_reason,"                 \
     " state, issued_at, first_called_at, called_at, started_at, finished_at, window, staff,"       \
     " recalls, requeues, result, reason, missing_materials, promised_date, rating,"                \
-    " rating_comment, channel, contact_ref, queue_key, appointment_code, slot_start, no_show_at"
+    " rating_comment, channel, contact_ref, queue_key, appointment_code, slot_start, no_show_at,"  \
+    " token, appointment_id"
 
 /* A ticket from a row of TICKET_COLUMNS, or NULL if its service is no
  * longer in the hall file (the row stays in the store as history). */
@@ -374,6 +384,8 @@ static ticket_t *ticket_row(sqlite3_stmt *st, hall_t *hall)
     snprintf(t->appointment_code, sizeof t->appointment_code, "%s", hb_db_column_text(st, 26));
     t->slot_start = sqlite3_column_int64(st, 27);
     t->no_show_at = sqlite3_column_int64(st, 28);
+    snprintf(t->token, sizeof t->token, "%s", hb_db_column_text(st, 29));
+    t->appointment_id = (uint64_t)sqlite3_column_int64(st, 30);
     return t;
 }
 
@@ -410,6 +422,8 @@ static int load_tickets(hall_store_t *self, hall_t *hall)
         service_t *svc = t->service;
         HASH_ADD(hh_number, hall->by_number, number, strlen(t->number), t);
         HASH_ADD(hh_id, hall->by_id, id, sizeof t->id, t);
+        if (t->token[0])
+            HASH_ADD(hh_token, hall->by_token, token, strlen(t->token), t);
         /* the daily number counts issues in the service it was taken for */
         service_t *issued_in =
             t->original_service[0] ? hall_service(hall, t->original_service) : svc;
@@ -543,7 +557,7 @@ static char *column_dup(sqlite3_stmt *st, int col)
 
 #define APPOINTMENT_COLUMNS                                                                        \
     "code, service, date, slot, slot_start, slot_end, state, contact_ref, ticket_number,"          \
-    " booked_at, changed_at"
+    " booked_at, changed_at, IFNULL(id, 0)"
 
 static Hallbus__Appointment *appointment_row(sqlite3_stmt *st)
 {
@@ -560,13 +574,14 @@ static Hallbus__Appointment *appointment_row(sqlite3_stmt *st)
     a->ticket_number = column_dup(st, 8);
     a->booked_at = sqlite3_column_int64(st, 9);
     a->changed_at = sqlite3_column_int64(st, 10);
+    a->id = (uint64_t)sqlite3_column_int64(st, 11);
     return a;
 }
 
 /* Steps ST to its end, appending ROW(st) of each row to *ITEMS (grown as
  * needed; *COUNT items); finalizes ST. */
-static void collect_rows(sqlite3_stmt *st, void ***items, size_t *count,
-                         void *(*row)(sqlite3_stmt *st))
+void hall_store_collect_rows(sqlite3_stmt *st, void ***items, size_t *count,
+                             void *(*row)(sqlite3_stmt *st))
 {
     size_t cap = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -603,7 +618,8 @@ static Hallbus__AppointmentList *appointment_query(hall_store_t *self, const cha
         sqlite3_bind_int64(st, 1, i1);
     Hallbus__AppointmentList *list = malloc(sizeof *list);
     hallbus__appointment_list__init(list);
-    collect_rows(st, (void ***)&list->appointments, &list->n_appointments, appointment_item);
+    hall_store_collect_rows(st, (void ***)&list->appointments, &list->n_appointments,
+                            appointment_item);
     return list;
 }
 
@@ -630,8 +646,10 @@ int hall_store_save_appointment(hall_store_t *self, const Hallbus__Appointment *
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(self->db,
-                           "INSERT OR REPLACE INTO appointments(" APPOINTMENT_COLUMNS
-                           ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+                           "INSERT OR REPLACE INTO appointments(code, service, date, slot,"
+                           " slot_start, slot_end, state, contact_ref, ticket_number,"
+                           " booked_at, changed_at, id)"
+                           " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
                            -1, &st, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_text(st, 1, a->code, -1, SQLITE_STATIC);
@@ -645,6 +663,8 @@ int hall_store_save_appointment(hall_store_t *self, const Hallbus__Appointment *
     hb_db_bind_text(st, 9, a->ticket_number);
     sqlite3_bind_int64(st, 10, a->booked_at);
     sqlite3_bind_int64(st, 11, a->changed_at);
+    if (a->id)
+        sqlite3_bind_int64(st, 12, (sqlite3_int64)a->id);
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
     if (rc)
         hb_error("sqlite: %s", sqlite3_errmsg(self->db));
@@ -737,7 +757,7 @@ Hallbus__ComplaintList *hall_store_list_complaints(hall_store_t *self, bool open
         sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
     Hallbus__ComplaintList *list = malloc(sizeof *list);
     hallbus__complaint_list__init(list);
-    collect_rows(st, (void ***)&list->complaints, &list->n_complaints, complaint_item);
+    hall_store_collect_rows(st, (void ***)&list->complaints, &list->n_complaints, complaint_item);
     return list;
 }
 

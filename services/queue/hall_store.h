@@ -31,8 +31,9 @@ const char *hall_store_errmsg(hall_store_t *self);
 bool hall_store_full(hall_store_t *self);
 
 int hall_store_save_ticket(hall_store_t *self, const struct ticket_s *t, const char *business_date);
+/* CREATED_AT: when the citizen gave it; the retention counts from then. */
 int hall_store_save_contact(hall_store_t *self, const char *ref, uint64_t ticket_id,
-                            const char *contact);
+                            const char *contact, int64_t created_at);
 int hall_store_save_window(hall_store_t *self, const struct window_s *w);
 int hall_store_append_event(hall_store_t *self, uint64_t seq, int64_t ts, const char *kind,
                             const void *data, size_t len);
@@ -81,6 +82,20 @@ struct ticket_s *hall_store_load_ticket(hall_store_t *self, struct hall_s *hall,
 /* When the accepted matter of ticket TICKET_ID was marked ready (0: not yet). */
 int64_t hall_store_ready_at(hall_store_t *self, uint64_t ticket_id);
 int hall_store_set_ready(hall_store_t *self, uint64_t ticket_id, int64_t at);
+
+/* Privacy (hall_store_privacy.c). */
+/* The id for a new appointment: one more than any so far. */
+uint64_t hall_store_next_appointment_id(hall_store_t *self);
+/* The business date of the ticket whose token is TOKEN, any day, into
+ * DATE: 0, or -1 if no ticket has it. */
+int hall_store_token_date(hall_store_t *self, const char *token, char *date, size_t datelen);
+/* Deletes at most BATCH contacts created before BEFORE (none of an
+ * appointment still booked). Returns how many, or -1. */
+int hall_store_purge_contacts(hall_store_t *self, int64_t before, unsigned batch);
+/* The evaluations of DATE (with a comment only, if COMMENTED_ONLY), in
+ * ticket order; the caller's (hallbus__evaluation_list__free_unpacked). */
+Hallbus__EvaluationList *hall_store_list_evaluations(hall_store_t *self, const char *date,
+                                                     bool commented_only);
 
 /* Drops journal entries older than BEFORE_TS, always keeping the newest. */
 int hall_store_prune_events(hall_store_t *self, int64_t before_ts);

@@ -125,7 +125,7 @@ int hall_take_ticket(hall_t *self, const hall_take_t *in, int64_t now, ticket_t 
     if (in->contact && *in->contact) {
         hall_new_contact_ref(ref);
         hall_events_begin(self);
-        if (hall_store_save_contact(self->store, ref, self->next_ticket_id, in->contact) != 0)
+        if (hall_store_save_contact(self->store, ref, self->next_ticket_id, in->contact, now) != 0)
             hall_store_failed(self, "a contact");
     }
     ticket_t *t =
@@ -156,10 +156,13 @@ ticket_t *hall_issue_ticket(hall_t *self, service_t *svc, Hallbus__Priority prio
     snprintf(t->contact_ref, sizeof t->contact_ref, "%s", contact_ref ? contact_ref : "");
     if (appointment) {
         snprintf(t->appointment_code, sizeof t->appointment_code, "%s", appointment->code);
+        t->appointment_id = appointment->id;
         t->slot_start = appointment->slot_start;
     }
+    hall_new_token(t->token);
     HASH_ADD(hh_number, self->by_number, number, strlen(t->number), t);
     HASH_ADD(hh_id, self->by_id, id, sizeof t->id, t);
+    HASH_ADD(hh_token, self->by_token, token, strlen(t->token), t);
     hall_line_enter(self, t);
     hall_save_ticket(self, t);
     return t;
@@ -591,7 +594,7 @@ int hall_evaluate(hall_t *self, const char *number, uint32_t rating, const char 
     hall_ticket_view(self, t, &view);
     ev.ticket = &view;
     ev.rating = rating;
-    ev.comment = (char *)(comment ? comment : "");
+    ev.commented = t->rating_comment != NULL; /* the words stay here: ListEvaluations */
     EMIT(self, ticket_evaluated, TICKET_EVALUATED, &ev, now);
     *out = t;
     return OK;

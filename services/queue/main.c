@@ -219,7 +219,8 @@ static void on_heartbeat(uv_timer_t *t)
     free(buf);
 }
 
-/* Once a second: a new business day, appointments nobody checked in for. */
+/* Once a second: a new business day, appointments nobody checked in for,
+ * contacts kept past their retention. */
 static void on_tick(uv_timer_t *t)
 {
     queue_t *q = t->data;
@@ -227,6 +228,7 @@ static void on_tick(uv_timer_t *t)
     bool changed = hall_rollover(q->hall, now);
     changed |= hall_lapse_appointments(q->hall, now) > 0;
     changed |= hall_lines_tick(q->hall, now) > 0;
+    changed |= hall_purge_contacts(q->hall, now, HALL_CONTACT_PURGE_BATCH) > 0;
     if (!changed)
         return;
     if (hall_commit(q->hall) != 0 && hall_reload(q->hall) != 0) {

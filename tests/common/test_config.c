@@ -184,7 +184,26 @@ Test(config, left_out_values_take_their_defaults)
     cr_assert_eq(c->queue.heartbeat_ms, 1000);
     cr_assert_eq(c->queue.pub_hwm, 100000);
     cr_assert_eq(c->queue.journal_days, 7);
+    cr_assert_eq(c->queue.contact_retention_days, 30);
     hb_config_destroy(&c);
+}
+
+Test(config, the_contact_retention_is_read_and_kept_within_its_range)
+{
+    const char *base = "hall: {id: t9, name: Minimal}\n"
+                       "services: [{prefix: A, name: One}]\n"
+                       "windows: [{number: 1, services: [A]}]\n"
+                       "endpoints: {command: \"ipc://a\", bus_pub: \"ipc://b\","
+                       " bus_sub: \"ipc://c\"}\n";
+    char text[512];
+    snprintf(text, sizeof text, "%squeue: {contact_retention_days: 7}\n", base);
+    hb_config_t *c = load_text(text);
+    cr_assert_not_null(c, "%s", err);
+    cr_assert_eq(c->queue.contact_retention_days, 7);
+    hb_config_destroy(&c);
+    snprintf(text, sizeof text, "%squeue: {contact_retention_days: 0}\n", base);
+    cr_assert_null(load_text(text), "no retention at all is refused");
+    cr_assert(strstr(err, "queue.contact_retention_days: 0 is out of range 1..3650"), "%s", err);
 }
 
 Test(config, values_given_are_kept_and_zero_is_not_mistaken_for_absent)

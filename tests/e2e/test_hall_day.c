@@ -3,7 +3,12 @@
  * appointment), 5% no-shows of which half come back, a few transfers. At
  * the end every ticket is in exactly one final state and the counts per
  * window, per the queue's store, its status and its event stream, agree
- * with what the windows did. */
+ * with what the windows did.
+ *
+ * Citizens leave contacts, ratings with comments and complaints, and book
+ * appointments; a subscriber to everything on the bus finds none of their
+ * words, contacts, appointment codes or tickets' tokens in the raw bytes of
+ * any envelope, nor in the snapshot any display may fetch. */
 #include <criterion/criterion.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -19,6 +24,53 @@
 #define WINDOWS 12
 
 static hb_fixture_t fx;
+
+/* What the citizens gave or were given that must never be on the bus. */
+static char **secrets;
+static size_t secrets_count, secrets_cap;
+
+static void keep_secret(const char *text)
+{
+    cr_assert(text && strlen(text) >= 6, "a secret long enough not to occur by chance");
+    if (secrets_count == secrets_cap) {
+        secrets_cap = secrets_cap ? secrets_cap * 2 : 256;
+        secrets = realloc(secrets, secrets_cap * sizeof *secrets);
+    }
+    secrets[secrets_count++] = strdup(text);
+}
+
+/* The first secret found in DATA, or NULL. */
+static const char *secret_in(const void *data, size_t len)
+{
+    for (size_t i = 0; i < secrets_count; i++)
+        if (memmem(data, len, secrets[i], strlen(secrets[i])))
+            return secrets[i];
+    return NULL;
+}
+
+/* The next event's envelope as raw bytes (caller frees), or NULL at the
+ * deadline. */
+static uint8_t *next_raw(void *sub, int timeout_ms, size_t *len)
+{
+    zmq_pollitem_t item = {sub, 0, ZMQ_POLLIN, 0};
+    while (zmq_poll(&item, 1, timeout_ms) > 0) {
+        zmq_msg_t topic, body;
+        zmq_msg_init(&topic);
+        zmq_msg_init(&body);
+        zmq_msg_recv(&topic, sub, 0);
+        bool more = zmq_msg_more(&topic);
+        zmq_msg_close(&topic);
+        if (!more)
+            continue;
+        zmq_msg_recv(&body, sub, 0);
+        *len = zmq_msg_size(&body);
+        uint8_t *copy = malloc(*len ? *len : 1);
+        memcpy(copy, zmq_msg_data(&body), *len);
+        zmq_msg_close(&body);
+        return copy;
+    }
+    return NULL;
+}
 
 static const char DAY_HALL[] =
     "services:\n"
@@ -80,10 +132,15 @@ static void by_appointment(unsigned *count)
     b.service = "C";
     b.date = date;
     b.slot = slot;
+    char contact[48];
+    snprintf(contact, sizeof contact, "booker-%04u@example.org", *count);
+    b.contact = contact;
+    keep_secret(contact);
     req.command_case = HALLBUS__REQUEST__COMMAND_BOOK_APPOINTMENT;
     req.book_appointment = &b;
     Hallbus__Reply *r = send(&req);
     cr_assert_eq(r->code, OK, "booking %s %s: %s", date, slot, r->message);
+    keep_secret(r->appointment->code);
     Hallbus__Request ci = HALLBUS__REQUEST__INIT;
     Hallbus__CheckIn c = HALLBUS__CHECK_IN__INIT;
     c.code = r->appointment->code;
@@ -92,9 +149,81 @@ static void by_appointment(unsigned *count)
     Hallbus__Reply *r2 = send(&ci);
     cr_assert_eq(r2->code, OK, "check-in: %s", r2->message);
     cr_assert_not_null(r2->checked_in_ticket);
+    keep_secret(r2->ticket_token);
     hallbus__reply__free_unpacked(r2, NULL);
     hallbus__reply__free_unpacked(r, NULL);
     (*count)++;
+}
+
+/* A walk-in who leaves a phone number for "your turn is near". */
+static void take_with_contact(const char *service, int i)
+{
+    char contact[32];
+    snprintf(contact, sizeof contact, "+86 139 %04d %04d", i / 10000, i % 10000);
+    Hallbus__Request req = HALLBUS__REQUEST__INIT;
+    Hallbus__TakeTicket t = HALLBUS__TAKE_TICKET__INIT;
+    t.service = (char *)service;
+    t.contact = contact;
+    req.command_case = HALLBUS__REQUEST__COMMAND_TAKE_TICKET;
+    req.take_ticket = &t;
+    Hallbus__Reply *r = send(&req);
+    cr_assert_eq(r->code, OK, "%s", r->message);
+    keep_secret(contact);
+    keep_secret(r->ticket_token);
+    hallbus__reply__free_unpacked(r, NULL);
+}
+
+/* The citizen of NUMBER rates it with words, and sometimes complains, with
+ * a phone number in the text; the supervisor handles and answers. */
+static void rate_and_complain(const char *number, unsigned k, unsigned *complaints)
+{
+    char comment[96];
+    snprintf(comment, sizeof comment, "comment %u: the clerk read my ID 1101%06u aloud", k, k);
+    Hallbus__Request req = HALLBUS__REQUEST__INIT;
+    Hallbus__Evaluate ev = HALLBUS__EVALUATE__INIT;
+    ev.number = (char *)number;
+    ev.rating = 1 + k % 4;
+    ev.comment = comment;
+    req.command_case = HALLBUS__REQUEST__COMMAND_EVALUATE;
+    req.evaluate = &ev;
+    cr_assert_eq(simple(&req), OK, "rating %s", number);
+    keep_secret(comment);
+    if (k % 4 != 0)
+        return;
+    char text[96], contact[48], note[96], answer[96];
+    snprintf(text, sizeof text, "complaint %u: call me on 1380013%04u", k, k);
+    snprintf(contact, sizeof contact, "complainer-%u@example.org", k);
+    snprintf(note, sizeof note, "note %u: phoned 1380013%04u back", k, k);
+    snprintf(answer, sizeof answer, "answer %u: apologised to Ms Li of %u Elm St", k, k);
+    Hallbus__Request fr = HALLBUS__REQUEST__INIT;
+    Hallbus__FileComplaint fc = HALLBUS__FILE_COMPLAINT__INIT;
+    fc.ticket_number = (char *)number;
+    fc.text = text;
+    fc.contact = contact;
+    fr.command_case = HALLBUS__REQUEST__COMMAND_FILE_COMPLAINT;
+    fr.file_complaint = &fc;
+    Hallbus__Reply *r = send(&fr);
+    cr_assert_eq(r->code, OK, "complaint: %s", r->message);
+    uint64_t id = r->complaint->id;
+    hallbus__reply__free_unpacked(r, NULL);
+    keep_secret(text);
+    keep_secret(contact);
+    Hallbus__Request ur = HALLBUS__REQUEST__INIT;
+    Hallbus__UpdateComplaint uc = HALLBUS__UPDATE_COMPLAINT__INIT;
+    uc.id = id;
+    uc.handler = "sup-1";
+    uc.state = HALLBUS__COMPLAINT_STATE__COMPLAINT_IN_PROGRESS;
+    uc.note = note;
+    ur.command_case = HALLBUS__REQUEST__COMMAND_UPDATE_COMPLAINT;
+    ur.update_complaint = &uc;
+    cr_assert_eq(simple(&ur), OK);
+    uc.state = HALLBUS__COMPLAINT_STATE__COMPLAINT_REPLIED;
+    uc.note = "";
+    uc.reply = answer;
+    cr_assert_eq(simple(&ur), OK);
+    keep_secret(note);
+    keep_secret(answer);
+    (*complaints)++;
 }
 
 typedef struct {
@@ -119,7 +248,7 @@ Test(hall_day, every_ticket_ends_in_one_final_state_and_the_counts_add_up, .fini
     hb_fixture_opts_t opts = {.services_windows_yaml = DAY_HALL,
                               .queue_yaml = "  requeue_after: 3\n"};
     cr_assert_eq(hb_fixture_start(&fx, &opts), 0);
-    void *sub = hb_fixture_subscribe(&fx, "hall.t1.");
+    void *sub = hb_fixture_subscribe(&fx, ""); /* everything on the bus */
     cr_assert_not_null(sub);
     srand(20261123);
 
@@ -134,7 +263,10 @@ Test(hall_day, every_ticket_ends_in_one_final_state_and_the_counts_add_up, .fini
         }
         bool is_green = roll < 15;
         green += is_green;
-        cr_assert_eq(hb_fx_take(&fx, services[rand() % 5], is_green, NULL), OK);
+        if (!is_green && roll < 25)
+            take_with_contact(services[rand() % 5], i);
+        else
+            cr_assert_eq(hb_fx_take(&fx, services[rand() % 5], is_green, NULL), OK);
     }
 
     char staff[WINDOWS + 1][16];
@@ -145,7 +277,7 @@ Test(hall_day, every_ticket_ends_in_one_final_state_and_the_counts_add_up, .fini
 
     /* the windows work until nobody waits */
     tally_t per_window[WINDOWS + 1] = {{0}};
-    unsigned requeued = 0;
+    unsigned requeued = 0, rated = 0, complaints = 0;
     bool idle[WINDOWS + 1] = {false};
     unsigned idle_count = 0;
     while (idle_count < WINDOWS) {
@@ -201,6 +333,8 @@ Test(hall_day, every_ticket_ends_in_one_final_state_and_the_counts_add_up, .fini
             cr_assert_eq(hb_fx_act(&fx, "start", w, NULL), OK);
             cr_assert_eq(hb_fx_finish(&fx, w), OK);
             per_window[w].finished++;
+            if (roll % 10 == 9 && number[0])
+                rate_and_complain(number, ++rated, &complaints);
         }
     }
 
@@ -229,6 +363,8 @@ Test(hall_day, every_ticket_ends_in_one_final_state_and_the_counts_add_up, .fini
     cr_assert_gt(transfers, 0, "a few transfers happened");
     cr_assert_gt(appointments, 100);
     cr_assert_gt(green, 50);
+    cr_assert_gt(rated, 50, "citizens rated with words");
+    cr_assert_gt(complaints, 10, "and complained");
 
     /* the hall's own status agrees */
     Hallbus__Request req = HALLBUS__REQUEST__INIT;
@@ -246,12 +382,39 @@ Test(hall_day, every_ticket_ends_in_one_final_state_and_the_counts_add_up, .fini
     uint64_t last_seq = st->status->seq;
     hallbus__reply__free_unpacked(st, NULL);
 
+    /* the snapshot, which any display may fetch, carries none of it */
+    Hallbus__Request sreq = HALLBUS__REQUEST__INIT;
+    Hallbus__GetSnapshot gsn = HALLBUS__GET_SNAPSHOT__INIT;
+    sreq.command_case = HALLBUS__REQUEST__COMMAND_GET_SNAPSHOT;
+    sreq.get_snapshot = &gsn;
+    Hallbus__Reply *snap = send(&sreq);
+    size_t snap_len = hallbus__reply__get_packed_size(snap);
+    uint8_t *snap_bytes = malloc(snap_len);
+    hallbus__reply__pack(snap, snap_bytes);
+    const char *leak = secret_in(snap_bytes, snap_len);
+    cr_assert_null(leak, "the snapshot carries \"%s\"", leak);
+    free(snap_bytes);
+    hallbus__reply__free_unpacked(snap, NULL);
+
     /* and so does the event stream, without a gap */
     unsigned issued_events = 0, finished_events = 0, finished_at[WINDOWS + 1] = {0};
     uint64_t seq = 0;
+    unsigned envelopes = 0;
     while (seq < last_seq) {
-        Hallbus__Envelope *e = hb_fixture_next_event(sub, 10000, false);
-        cr_assert_not_null(e, "event after #%llu arrives", (unsigned long long)seq);
+        size_t len = 0;
+        uint8_t *raw = next_raw(sub, 10000, &len);
+        cr_assert_not_null(raw, "event after #%llu arrives", (unsigned long long)seq);
+        envelopes++;
+        leak = secret_in(raw, len);
+        cr_assert_null(leak, "an envelope after #%llu on the bus carries \"%s\"",
+                       (unsigned long long)seq, leak);
+        Hallbus__Envelope *e = hallbus__envelope__unpack(NULL, len, raw);
+        free(raw);
+        cr_assert_not_null(e, "the envelope after #%llu decodes", (unsigned long long)seq);
+        if (e->event_case == HALLBUS__ENVELOPE__EVENT_HEARTBEAT) {
+            hallbus__envelope__free_unpacked(e, NULL);
+            continue;
+        }
         cr_assert_eq(e->seq, seq + 1, "no gap in the stream");
         seq = e->seq;
         if (e->event_case == HALLBUS__ENVELOPE__EVENT_TICKET_ISSUED)
@@ -266,6 +429,10 @@ Test(hall_day, every_ticket_ends_in_one_final_state_and_the_counts_add_up, .fini
     cr_assert_eq(finished_events, finished);
     for (unsigned w = 1; w <= WINDOWS; w++)
         cr_assert_eq(finished_at[w], per_window[w].finished, "window %u in the events", w);
+    cr_assert_geq(envelopes, last_seq, "every event was searched");
     zmq_close(sub);
+    for (size_t i = 0; i < secrets_count; i++)
+        free(secrets[i]);
+    free(secrets);
     cr_assert_eq(hb_fixture_stop(&fx), 0, "the daemons stopped cleanly");
 }

@@ -571,7 +571,7 @@ Test(tracker, a_ticket_goes_where_hall_queue_says_requeued_and_appointments_alik
     /* A005 checked in from an appointment whose slot has begun: hall-queue
      * puts it first, and everyone moves back one; the notifier knows no rule */
     e = issued(&t[4], &ev[4], 5, 5, numbers[4], "");
-    t[4].appointment_code = "H7K2QX";
+    t[4].appointment_id = 7;
     ev[4].ahead = 0;
     e.n_line_changes = 0;
     line_change(&e, 5, 0, false);

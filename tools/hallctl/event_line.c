@@ -107,8 +107,8 @@ static bool describe_ticket_event(FILE *f, const Hallbus__Envelope *env)
     case HALLBUS__ENVELOPE__EVENT_TICKET_EVALUATED: {
         const Hallbus__TicketEvaluated *e = env->ticket_evaluated;
         fprintf(f, "%s %s (%u)", number_of(e->ticket), hc_rating_word(e->rating), e->rating);
-        if (e->comment && *e->comment)
-            fprintf(f, " \"%s\"", e->comment);
+        if (e->commented) /* the words: ListEvaluations, a supervisor's command */
+            fputs(", with a comment", f);
         break;
     }
     default:
@@ -123,7 +123,8 @@ static void describe_appointment(FILE *f, const Hallbus__Appointment *a)
         fputs("?", f);
         return;
     }
-    fprintf(f, "%s %s %s %s", *S(a->code) ? a->code : "?", S(a->service), S(a->date), S(a->slot));
+    /* events name it by id; its code (which cancels it) never travels */
+    fprintf(f, "#%llu %s %s %s", (unsigned long long)a->id, S(a->service), S(a->date), S(a->slot));
 }
 
 static void describe_complaint(FILE *f, const Hallbus__Complaint *c)
@@ -140,17 +141,14 @@ static void describe_complaint(FILE *f, const Hallbus__Complaint *c)
     if (c->staff && *c->staff)
         fprintf(f, " (%s)", c->staff);
     switch (c->state) {
+    /* events carry no words (text, note, reply): `hallctl complaints` reads them */
     case HALLBUS__COMPLAINT_STATE__COMPLAINT_OPEN:
-        if (c->text && *c->text)
-            fprintf(f, ": \"%s\"", c->text);
         break;
     case HALLBUS__COMPLAINT_STATE__COMPLAINT_IN_PROGRESS:
-        fprintf(f, " in progress%s%s%s%s", c->handler && *c->handler ? " by " : "", S(c->handler),
-                c->note && *c->note ? ": " : "", S(c->note));
+        fprintf(f, " in progress%s%s", c->handler && *c->handler ? " by " : "", S(c->handler));
         break;
     case HALLBUS__COMPLAINT_STATE__COMPLAINT_REPLIED:
-        fprintf(f, " replied%s%s%s%s", c->handler && *c->handler ? " by " : "", S(c->handler),
-                c->reply && *c->reply ? ": " : "", S(c->reply));
+        fprintf(f, " replied%s%s", c->handler && *c->handler ? " by " : "", S(c->handler));
         break;
     default:
         break;

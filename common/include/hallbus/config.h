@@ -69,15 +69,17 @@ typedef struct {
 } hb_endpoints_conf_t;
 
 typedef struct {
-    char *queue_db;           /* SQLite file of hall-queue */
-    uint32_t recall_limit;    /* recalls allowed before only no-show is left; default 3 */
-    uint32_t heartbeat_ms;    /* default 1000 */
-    uint32_t pub_hwm;         /* send high-water mark of event publishers; default 100000 */
-    uint32_t journal_days;    /* how long hall-queue keeps its event journal; default 7 */
-    char *contact_secret;     /* shared with trusted notifiers so they may resolve contacts;
-                                 NULL: no one may (at least 16 characters) */
-    uint32_t requeue_minutes; /* a no-show may be requeued this long after; default 30 */
-    uint32_t requeue_after;   /* requeued behind this many waiting tickets; 0: at the back */
+    char *queue_db;                  /* SQLite file of hall-queue */
+    uint32_t recall_limit;           /* recalls allowed before only no-show is left; default 3 */
+    uint32_t heartbeat_ms;           /* default 1000 */
+    uint32_t pub_hwm;                /* send high-water mark of event publishers; default 100000 */
+    uint32_t journal_days;           /* how long hall-queue keeps its event journal; default 7 */
+    char *contact_secret;            /* shared with trusted notifiers so they may resolve contacts;
+                                        NULL: no one may (at least 16 characters) */
+    uint32_t requeue_minutes;        /* a no-show may be requeued this long after; default 30 */
+    uint32_t requeue_after;          /* requeued behind this many waiting tickets; 0: at the back */
+    uint32_t contact_retention_days; /* citizens' contacts are deleted this long after they
+                                        were given; default 30 */
 } hb_queue_conf_t;
 
 typedef struct {
