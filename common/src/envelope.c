@@ -90,6 +90,7 @@ static const hb_event_kind_t event_kinds[] = {
     {HALLBUS__ENVELOPE__EVENT_LINE_MOVED, "line.moved", "LineMoved"},
     {HALLBUS__ENVELOPE__EVENT_STAFF_SIGNED_ON, "staff.signed_on", "StaffSignedOn"},
     {HALLBUS__ENVELOPE__EVENT_STAFF_SIGN_ON_FAILED, "staff.sign_on_failed", "StaffSignOnFailed"},
+    {HALLBUS__ENVELOPE__EVENT_STAFF_SIGNED_OFF, "staff.signed_off", "StaffSignedOff"},
 };
 
 const hb_event_kind_t *hb_event_kinds(size_t *count)
@@ -173,6 +174,10 @@ const char *hb_command_name(const Hallbus__Request *req)
         return "resolve-contact";
     case HALLBUS__REQUEST__COMMAND_RECORD_SIGN_ON:
         return "record-sign-on";
+    case HALLBUS__REQUEST__COMMAND_SIGN_ON:
+        return "sign-on";
+    case HALLBUS__REQUEST__COMMAND_SIGN_OFF:
+        return "sign-off";
     default:
         return "none";
     }

@@ -18,13 +18,16 @@
 #include <uv.h>
 
 #include "hallbus.pb-c.h"
+#include "hallbus/accounts.h"
 #include "hallbus/client.h"
 #include "hallbus/config.h"
 #include "hallbus/follow_sub.h"
+#include "hallbus/lockout.h"
 #include "hallbus/server.h"
 #include "hallbus/signals.h"
 #include "overtime.h"
 #include "route.h"
+#include "sessions.h"
 
 #define COUNTER_NOTICE_MAX 200
 
@@ -69,6 +72,14 @@ typedef struct {
 
     uint64_t last_seq; /* the hall's seq last applied (a snapshot's, then each event's) */
 
+    /* who may sign on, and who has (signon.c) */
+    hb_accounts_t *accounts;     /* security.accounts, re-read when it changes */
+    int64_t accounts_checked;    /* when the file was last looked at */
+    hb_lockout_t *lock_staff;    /* wrong passwords by staff id */
+    hb_lockout_t *lock_terminal; /* and by terminal */
+    sessions_t sessions;         /* one per window */
+    unsigned checks_running;     /* password checks in the thread pool */
+
     counter_stats_t stats;
 } counter_t;
 
@@ -112,6 +123,30 @@ void watch_apply(counter_t *c, const Hallbus__Envelope *env);
 /* A window as hall-queue just answered it (open, pause, ...): learn it now
  * rather than when its event arrives. */
 void watch_learn_window(counter_t *c, const Hallbus__Window *w);
+
+/* signon.c: signing on and off, and the sessions' hold on window commands. */
+/* Loads the staff accounts (security.accounts) and makes the lockouts and
+ * the session table. 0, or -1 (out of memory). A file that cannot be read
+ * is logged: no one signs on until it is fixed. */
+int signon_open(counter_t *c);
+void signon_close(counter_t *c);
+/* A SignOn (REQ borrowed; its password is wiped at once): the password is
+ * checked in the thread pool, the outcome recorded at hall-queue, the
+ * terminal at ROUTE answered (with Reply.session on success). */
+void signon_start(counter_t *c, const hb_route_t *route, Hallbus__Request *req);
+/* A SignOff: ends the session REQ carries, on the record; answers ROUTE. */
+void signon_off(counter_t *c, const hb_route_t *route, Hallbus__Request *req);
+/* A window command REQ at WINDOW: OK when its Request.session may act
+ * there, Request.staff (and OpenWindow.staff) then set from the session
+ * and Request.session cleared; else the refusal with MSG. */
+Hallbus__StatusCode signon_apply(counter_t *c, Hallbus__Request *req, uint32_t window, char *msg,
+                                 size_t msglen);
+/* Ends the sessions that expired, fell idle, or whose account is disabled
+ * or gone (the accounts file is looked at every second, or now with
+ * FORCE_RELOAD), and records each. */
+void signon_tick(counter_t *c, int64_t now, bool force_reload);
+/* Records N ended sessions (staff.signed_off). */
+void signon_record_ended(counter_t *c, const session_ended_t *ended, unsigned n);
 
 /* timers.c: service timers. */
 void timers_check(counter_t *c, int64_t now_us);

@@ -36,6 +36,7 @@ static void on_tick(uv_timer_t *t)
 {
     counter_t *c = t->data;
     timers_check(c, hb_now_us());
+    signon_tick(c, hb_now_us(), false);
 }
 
 static void on_stats(uv_timer_t *t)
@@ -156,6 +157,7 @@ static int pick_instance(counter_t *c, const char *id, const char *windows, cons
 
 static void destroy(counter_t *c)
 {
+    signon_close(c);
     ot_free(&c->overtime);
     free(c->windows);
     free(c->self.id);
@@ -196,7 +198,8 @@ int main(int argc, char **argv)
 
     c.ctx = zmq_ctx_new();
     c.loop = uv_default_loop();
-    if (terminals_open(&c) != 0 || forward_open(&c) != 0 || watch_open(&c) != 0)
+    if (signon_open(&c) != 0 || terminals_open(&c) != 0 || forward_open(&c) != 0 ||
+        watch_open(&c) != 0)
         return 1; /* said why; exiting closes what was opened */
     uv_timer_init(c.loop, &c.tick);
     uv_timer_init(c.loop, &c.stats_timer);

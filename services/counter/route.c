@@ -48,6 +48,12 @@ bool route_window_command(const Hallbus__Request *req, uint32_t *window)
     case HALLBUS__REQUEST__COMMAND_FINISH_SERVICE:
         w = req->finish_service->window;
         break;
+    case HALLBUS__REQUEST__COMMAND_SIGN_ON:
+        w = req->sign_on->window;
+        break;
+    case HALLBUS__REQUEST__COMMAND_SIGN_OFF:
+        w = req->sign_off->window;
+        break;
     default:
         return false;
     }
@@ -79,8 +85,9 @@ Hallbus__StatusCode route_check(const route_table_t *table, const Hallbus__Reque
                "report-overtime is sent by hall-counter itself, not by a window terminal");
     if (!route_window_command(req, &window))
         REFUSE(UNKNOWN_COMMAND,
-               "hall-counter %s takes window commands only (window open|pause|resume|close, "
-               "call, call-ticket, recall, no-show, transfer, start, finish) and status, "
+               "hall-counter %s takes sign-on, sign-off and window commands only (window "
+               "open|pause|resume|close, call, call-ticket, recall, no-show, transfer, start, "
+               "finish) and status, "
                "ticket, snapshot; send %s to hall-queue at %s",
                self->id, hb_command_name(req), table->config->endpoints.command);
     if (window == 0)
@@ -103,20 +110,6 @@ Hallbus__StatusCode route_check(const route_table_t *table, const Hallbus__Reque
                window, self->id, served);
     }
 
-    const char *staff = req->staff;
-    if (!staff || !*staff)
-        REFUSE(INVALID_ARGUMENT,
-               "%s at window %u needs the staff id of the person acting there (Request.staff)",
-               hb_command_name(req), window);
-    if (strlen(staff) > ROUTE_STAFF_MAX)
-        REFUSE(INVALID_ARGUMENT, "the staff id is longer than %d characters", ROUTE_STAFF_MAX);
-    if (req->command_case == HALLBUS__REQUEST__COMMAND_OPEN_WINDOW) {
-        const char *opener = req->open_window->staff;
-        if (opener && *opener && strcmp(opener, staff) != 0)
-            REFUSE(INVALID_ARGUMENT,
-                   "the window is opened by %.63s but the request is sent by %.63s: one person "
-                   "signs on for themselves",
-                   opener, staff);
-    }
+    /* who acts is the session's business (signon.c), not the request's */
     return HALLBUS__STATUS_CODE__OK;
 }

@@ -1,11 +1,12 @@
 /* Which requests a counter takes: the routing table of one hall-counter.
  *
- * A terminal may send the window commands (open, pause, resume, close,
- * call, call-ticket, recall, no-show, transfer, start, finish) for the
- * windows this counter serves, naming the person acting in Request.staff;
- * and the read-only status, ticket and snapshot, which are forwarded as
- * they are. Everything else is refused with a message that says where it
- * belongs. Pure functions: no sockets, no clock. */
+ * A terminal may sign on and off (SignOn, SignOff: kept by the counter)
+ * and send the window commands (open, pause, resume, close, call,
+ * call-ticket, recall, no-show, transfer, start, finish) for the windows
+ * this counter serves (who acts is the session's, signon.c); and the
+ * read-only status, ticket and snapshot, which are forwarded as they are.
+ * Everything else is refused with a message that says where it belongs.
+ * Pure functions: no sockets, no clock. */
 #ifndef HALLBUS_COUNTER_ROUTE_H
 #define HALLBUS_COUNTER_ROUTE_H
 
@@ -23,7 +24,8 @@ typedef struct {
     const hb_counter_instance_t *self; /* this counter */
 } route_table_t;
 
-/* The window a window command acts on, and whether REQ is one. */
+/* The window a window command (or a sign-on or sign-off) acts on, and
+ * whether REQ is one. */
 bool route_window_command(const Hallbus__Request *req, uint32_t *window);
 
 /* Whether REQ is one of the read-only commands a counter forwards as is. */

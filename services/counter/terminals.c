@@ -6,6 +6,7 @@
  * whatever is wrong with what a terminal sends is answered with a reply
  * that says so, counted, logged the first time, and the counter goes on. */
 #include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,19 +82,24 @@ static void on_request(hb_server_t *server, const hb_route_t *route, ProtobufCMe
     Hallbus__StatusCode code = route_check(&c->route, req, msg_text, sizeof msg_text);
     uint32_t window = 0;
     bool is_window = route_window_command(req, &window);
+    /* a sign-on or sign-off stays here: its password is never forwarded */
+    if (code == HALLBUS__STATUS_CODE__OK &&
+        req->command_case == HALLBUS__REQUEST__COMMAND_SIGN_ON) {
+        signon_start(c, route, req);
+        return;
+    }
+    if (code == HALLBUS__STATUS_CODE__OK &&
+        req->command_case == HALLBUS__REQUEST__COMMAND_SIGN_OFF) {
+        signon_off(c, route, req);
+        return;
+    }
+    if (req->command_case == HALLBUS__REQUEST__COMMAND_SIGN_ON && req->sign_on->password)
+        sodium_memzero(req->sign_on->password, strlen(req->sign_on->password));
+    /* who acts: the session's person, whatever the request says */
+    if (code == HALLBUS__STATUS_CODE__OK && is_window)
+        code = signon_apply(c, req, window, msg_text, sizeof msg_text);
     if (code == HALLBUS__STATUS_CODE__OK && is_window)
         code = check_staff(c, req, window, msg_text, sizeof msg_text);
-    if (code == HALLBUS__STATUS_CODE__OK &&
-        req->command_case == HALLBUS__REQUEST__COMMAND_OPEN_WINDOW &&
-        (!req->open_window->staff || !*req->open_window->staff)) {
-        /* the person signing on is the one sending: fill it in (freed with
-         * the request by the server) */
-        req->open_window->staff = strdup(req->staff);
-        if (!req->open_window->staff) {
-            code = HALLBUS__STATUS_CODE__INTERNAL;
-            snprintf(msg_text, sizeof msg_text, "out of memory");
-        }
-    }
     if (code == HALLBUS__STATUS_CODE__OK) {
         char reason[256];
         if (forward_command(c, route, req, is_window ? window : 0, reason, sizeof reason) == 0) {

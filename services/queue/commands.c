@@ -319,6 +319,13 @@ static int dispatch(hall_t *hall, const Hallbus__Request *req, int64_t now, outc
         hall_sign_on_t in = {c->staff, c->window, c->outcome, c->reason, req->actor};
         return hall_record_sign_on(hall, &in, now, err);
     }
+    case HALLBUS__REQUEST__COMMAND_SIGN_ON:
+    case HALLBUS__REQUEST__COMMAND_SIGN_OFF:
+        /* a password never belongs here: hall-counter checks it and only
+         * tells the outcome (RecordSignOn) */
+        return hall_refuse(err, HALLBUS__STATUS_CODE__PERMISSION_DENIED,
+                           "%s goes to the hall-counter serving the window, never to hall-queue",
+                           hb_command_name(req));
     case HALLBUS__REQUEST__COMMAND_FETCH_EVENTS:
         return fetch_events(hall, req->fetch_events, o);
     case HALLBUS__REQUEST__COMMAND_RESOLVE_CONTACT:

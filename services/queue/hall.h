@@ -259,7 +259,9 @@ int hall_update_complaint(hall_t *self, uint64_t id, Hallbus__ComplaintState sta
                           Hallbus__Complaint **out, hall_err_t *err);
 
 /* A sign-on at a window as hall-counter checked it (hall_staff.c): on the
- * record as staff.signed_on or staff.sign_on_failed; changes no window. */
+ * record as staff.signed_on, staff.sign_on_failed or (a session that
+ * ended) staff.signed_off. A good one at a window open under someone else
+ * hands the window over to the one signing on; else it changes no window. */
 typedef struct {
     const char *staff; /* the id as typed */
     uint32_t window;

@@ -7,10 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "fixture.h"
+#include "hallbus/accounts.h"
 #include "hallbus/clock.h"
 #include "hallbus/envelope.h"
 
@@ -26,6 +30,42 @@ static hb_rpc_t *c1, *c2; /* terminals of counter c1 (windows 1-2) and c2 (3-4) 
 
 /* A: 1-minute target, and one "minute" is 1000 ms here: level 1 after
  * 1 s of service, level 2 after 2 s. */
+/* The staff accounts of the hall, each with the password "pw-<id>-ok". */
+#define STAFF_COUNT 4
+static const char *const STAFF[STAFF_COUNT] = {"s1", "s2", "s3", "s4"};
+static const char *password_of(const char *staff)
+{
+    static char pw[4][32];
+    static int next;
+    char *p = pw[next++ % 4];
+    snprintf(p, 32, "pw-%s-ok", staff);
+    return p;
+}
+
+/* The session each person holds (the test's terminals' memory): staff,
+ * window, token. */
+static struct {
+    char staff[16];
+    unsigned window;
+    char token[64];
+} sessions[8];
+
+static const char *session_of(const char *staff)
+{
+    for (int i = 0; i < 8; i++)
+        if (sessions[i].staff[0] && strcmp(sessions[i].staff, staff) == 0)
+            return sessions[i].token;
+    return NULL;
+}
+
+static bool window_has_session(unsigned window)
+{
+    for (int i = 0; i < 8; i++)
+        if (sessions[i].staff[0] && sessions[i].window == window)
+            return true;
+    return false;
+}
+
 static const char HALL[] = "services:\n"
                            "  - {prefix: A, name: General, target_minutes: 1}\n"
                            "  - {prefix: B, name: Licences, target_minutes: 30}\n"
@@ -73,6 +113,9 @@ static void start_hall(unsigned request_timeout_ms)
              request_timeout_ms, c1_ep, c2_ep);
     hb_fixture_opts_t opts = {.services_windows_yaml = HALL, .extra_yaml = extra};
     cr_assert_eq(hb_fixture_start(&fx, &opts), 0, "the hall did not start");
+    memset(sessions, 0, sizeof sessions);
+    for (int i = 0; i < STAFF_COUNT; i++)
+        cr_assert_eq(hb_fixture_add_staff(&fx, STAFF[i], password_of(STAFF[i])), 0);
     const char *a1[] = {"-c", fx.config, "--id", "c1", NULL};
     const char *a2[] = {"-c", fx.config, "--id", "c2", NULL};
     counters[0] = hb_fixture_spawn(&fx, "hall-counter", a1);
@@ -126,6 +169,49 @@ TestSuite(counter_e2e, .fini = cleanup, .timeout = 120);
 
 /* ── a terminal's commands ── */
 
+/* Sends SignOn; the reply is the caller's. */
+static Hallbus__Reply *sign_on_reply(hb_rpc_t *rpc, const char *staff, const char *password,
+                                     unsigned window)
+{
+    Hallbus__Request req = HALLBUS__REQUEST__INIT;
+    Hallbus__SignOn so = HALLBUS__SIGN_ON__INIT;
+    so.staff = (char *)staff;
+    so.password = (char *)password;
+    so.window = window;
+    req.command_case = HALLBUS__REQUEST__COMMAND_SIGN_ON;
+    req.sign_on = &so;
+    char err[128];
+    Hallbus__Reply *r = hb_rpc_call(rpc, &req, err, sizeof err);
+    cr_assert_not_null(r, "sign-on: %s", err);
+    return r;
+}
+
+/* STAFF signs on at WINDOW with the right password; the session is kept
+ * (and replaces any other of theirs, as at the counter). Returns the code,
+ * the message in MSG (512 bytes) if not NULL. */
+static int sign_on(hb_rpc_t *rpc, const char *staff, unsigned window, char *msg)
+{
+    Hallbus__Reply *r = sign_on_reply(rpc, staff, password_of(staff), window);
+    int code = r->code;
+    if (msg)
+        snprintf(msg, 512, "%s", r->message ? r->message : "");
+    if (code == OK) {
+        cr_assert_eq(strlen(r->session), 43, "a session token: %s", r->session);
+        int slot = -1;
+        for (int i = 0; i < 8; i++)
+            if ((sessions[i].staff[0] && strcmp(sessions[i].staff, staff) == 0) ||
+                (slot < 0 && !sessions[i].staff[0]))
+                slot = i;
+        /* the window's previous holder keeps their (now ended) token: the
+         * test sends it on to see it refused */
+        snprintf(sessions[slot].staff, sizeof sessions[slot].staff, "%s", staff);
+        sessions[slot].window = window;
+        snprintf(sessions[slot].token, sizeof sessions[slot].token, "%s", r->session);
+    }
+    hallbus__reply__free_unpacked(r, NULL);
+    return code;
+}
+
 static Hallbus__Reply *send_window(hb_rpc_t *rpc, const char *verb, unsigned window,
                                    const char *staff, const char *arg)
 {
@@ -168,6 +254,12 @@ static Hallbus__Reply *send_window(hb_rpc_t *rpc, const char *verb, unsigned win
         req.command_case = HALLBUS__REQUEST__COMMAND_FINISH_SERVICE;
         req.finish_service = &fi;
     }
+    /* a person with no session signs on first at a window no one holds,
+     * as a terminal would; else the command carries their session, or none */
+    if (staff && *staff && !session_of(staff) && !window_has_session(window))
+        sign_on(rpc, staff, window, NULL);
+    const char *token = staff ? session_of(staff) : NULL;
+    req.session = (char *)(token ? token : "");
     req.staff = (char *)staff;
     req.actor = "test-terminal";
     char err[128];
@@ -269,28 +361,186 @@ Test(counter_e2e, two_counters_each_forward_for_their_own_windows_and_refuse_the
     stop();
 }
 
-Test(counter_e2e, a_window_command_needs_the_staff_signed_on_there)
+/* Sends call at WINDOW with TOKEN as it is; the code, the message in MSG. */
+static int call_with(hb_rpc_t *rpc, unsigned window, const char *token, const char *staff,
+                     char *msg)
+{
+    Hallbus__Request req = HALLBUS__REQUEST__INIT;
+    Hallbus__CallNext cn = HALLBUS__CALL_NEXT__INIT;
+    cn.window = window;
+    req.command_case = HALLBUS__REQUEST__COMMAND_CALL_NEXT;
+    req.call_next = &cn;
+    req.session = (char *)token;
+    req.staff = (char *)staff;
+    char err[128];
+    Hallbus__Reply *r = hb_rpc_call(rpc, &req, err, sizeof err);
+    cr_assert_not_null(r, "%s", err);
+    int code = r->code;
+    snprintf(msg, 512, "%s", r->message);
+    hallbus__reply__free_unpacked(r, NULL);
+    return code;
+}
+
+Test(counter_e2e, a_window_command_needs_a_session_for_that_window)
 {
     start_hall(3000);
     char msg[512], number[16];
     cr_assert_eq(hb_fx_take(&fx, "A", false, number), OK);
-    cr_assert_eq(act(c1, "call", 1, "", NULL, msg), HALLBUS__STATUS_CODE__INVALID_ARGUMENT);
-    cr_assert(strstr(msg, "staff"), "%s", msg);
+    /* no session: refused, whatever Request.staff claims */
+    cr_assert_eq(call_with(c1, 1, "", "s1", msg), HALLBUS__STATUS_CODE__PERMISSION_DENIED);
+    cr_assert(strstr(msg, "sign on at window 1 first"), "%s", msg);
 
+    cr_assert_eq(sign_on(c1, "s1", 1, msg), OK, "%s", msg);
     cr_assert_eq(act(c1, "open", 1, "s1", NULL, msg), OK, "%s", msg);
-    cr_assert_neq(act(c1, "call", 1, "s2", NULL, msg), OK, "s2 is not signed on at window 1");
-    cr_assert(strstr(msg, "s1") || strstr(msg, "signed on"), "%s", msg);
+    /* s1's session at window 2: refused */
+    cr_assert_eq(call_with(c1, 2, session_of("s1"), "s1", msg),
+                 HALLBUS__STATUS_CODE__PERMISSION_DENIED);
+    cr_assert(strstr(msg, "this session is for window 1"), "%s", msg);
+    /* a made-up token */
+    cr_assert_eq(call_with(c1, 1, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "s1", msg),
+                 HALLBUS__STATUS_CODE__PERMISSION_DENIED);
     cr_assert_eq(ticket_state("A001"), HALLBUS__TICKET_STATE__WAITING, "nothing changed");
-    cr_assert_neq(act(c1, "close", 1, "s2", NULL, msg), OK, "nor may s2 sign s1 off");
 
-    /* a second sign-on at an open window */
-    cr_assert_neq(act(c1, "open", 1, "s2", NULL, msg), OK);
-    cr_assert(strstr(msg, "already open"), "%s", msg);
-    /* one person, one window */
-    cr_assert_neq(act(c1, "open", 2, "s1", NULL, msg), OK, "s1 is already at window 1");
+    /* the session's person acts, whoever Request.staff names */
+    char token[64];
+    snprintf(token, sizeof token, "%s", session_of("s1"));
+    cr_assert_eq(call_with(c1, 1, token, "s2", msg), OK, "%s", msg);
+    Hallbus__Reply *r = send_window(c1, "start", 1, "s1", NULL);
+    cr_assert_eq(r->code, OK, "%s", r->message);
+    cr_assert_str_eq(r->ticket->staff, "s1");
+    hallbus__reply__free_unpacked(r, NULL);
 
-    cr_assert_eq(act(c1, "call", 1, "s1", NULL, msg), OK, "%s", msg);
-    cr_assert_eq(ticket_state("A001"), HALLBUS__TICKET_STATE__CALLED);
+    /* a substitute signs on at window 1: the window is theirs, s1's session is over */
+    cr_assert_eq(sign_on(c1, "s2", 1, msg), OK, "%s", msg);
+    cr_assert_eq(call_with(c1, 1, token, "s1", msg), HALLBUS__STATUS_CODE__PERMISSION_DENIED);
+    cr_assert(strstr(msg, "s2 signed on at window 1"), "%s", msg);
+    cr_assert_eq(act(c1, "finish", 1, "s2", NULL, msg), OK, "the substitute acts: %s", msg);
+
+    /* sign-off ends it */
+    Hallbus__Request req = HALLBUS__REQUEST__INIT;
+    Hallbus__SignOff so = HALLBUS__SIGN_OFF__INIT;
+    so.window = 1;
+    req.command_case = HALLBUS__REQUEST__COMMAND_SIGN_OFF;
+    req.sign_off = &so;
+    req.session = (char *)session_of("s2");
+    char err[128];
+    r = hb_rpc_call(c1, &req, err, sizeof err);
+    cr_assert_not_null(r, "%s", err);
+    cr_assert_eq(r->code, OK, "%s", r->message);
+    hallbus__reply__free_unpacked(r, NULL);
+    cr_assert_eq(call_with(c1, 1, session_of("s2"), "s2", msg),
+                 HALLBUS__STATUS_CODE__PERMISSION_DENIED);
+    cr_assert(strstr(msg, "signed off"), "%s", msg);
+    stop();
+}
+
+/* Whether the LEN bytes at DATA hold NEEDLE. */
+static bool holds(const uint8_t *data, size_t len, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (size_t i = 0; i + n <= len; i++)
+        if (memcmp(data + i, needle, n) == 0)
+            return true;
+    return false;
+}
+
+Test(counter_e2e, a_wrong_password_is_refused_and_recorded_without_the_password)
+{
+    start_hall(3000);
+    void *sub = hb_fixture_subscribe(&fx, "hall.t1.staff.");
+    cr_assert_not_null(sub);
+    Hallbus__Reply *r = sign_on_reply(c1, "s1", "pw-s1-WRONG-secret", 1);
+    cr_assert_eq(r->code, HALLBUS__STATUS_CODE__PERMISSION_DENIED);
+    cr_assert(strstr(r->message, "wrong password; 4 attempts left"), "%s", r->message);
+    cr_assert(!r->session || !*r->session, "no session");
+    hallbus__reply__free_unpacked(r, NULL);
+
+    zmq_msg_t topic, body;
+    zmq_msg_init(&topic);
+    zmq_msg_init(&body);
+    zmq_setsockopt(sub, ZMQ_RCVTIMEO, &(int){10000}, sizeof(int));
+    cr_assert_geq(zmq_msg_recv(&topic, sub, 0), 0, "staff.sign_on_failed on the bus");
+    cr_assert_geq(zmq_msg_recv(&body, sub, 0), 0);
+    cr_assert(holds(zmq_msg_data(&topic), zmq_msg_size(&topic), "staff.sign_on_failed"));
+    const uint8_t *bytes = zmq_msg_data(&body);
+    size_t len = zmq_msg_size(&body);
+    cr_assert_not(holds(bytes, len, "pw-s1-WRONG-secret"), "the password is on the bus");
+    cr_assert_not(holds(bytes, len, "WRONG-secret"));
+    Hallbus__Envelope *env = hallbus__envelope__unpack(NULL, len, bytes);
+    cr_assert_not_null(env);
+    cr_assert_eq(env->event_case, HALLBUS__ENVELOPE__EVENT_STAFF_SIGN_ON_FAILED);
+    cr_assert_str_eq(env->staff_sign_on_failed->staff, "s1");
+    cr_assert_eq(env->staff_sign_on_failed->outcome,
+                 HALLBUS__SIGN_ON_OUTCOME__SIGN_ON_WRONG_PASSWORD);
+    hallbus__envelope__free_unpacked(env, NULL);
+    zmq_msg_close(&topic);
+    zmq_msg_close(&body);
+
+    /* the right one: staff.signed_on */
+    char msg[512];
+    cr_assert_eq(sign_on(c1, "s1", 1, msg), OK, "%s", msg);
+    env = hb_fixture_next_event(sub, 10000, false);
+    cr_assert_not_null(env);
+    cr_assert_eq(env->event_case, HALLBUS__ENVELOPE__EVENT_STAFF_SIGNED_ON);
+    hallbus__envelope__free_unpacked(env, NULL);
+    zmq_close(sub);
+    stop();
+}
+
+typedef struct {
+    char msg[512];
+    int code;
+} attempt_t;
+
+/* Tries a wrong password until the answer is no longer "wait". */
+static bool not_waiting(void *arg)
+{
+    attempt_t *a = arg;
+    Hallbus__Reply *r = sign_on_reply(c2, "s3", "not-the-password", 3);
+    a->code = r->code;
+    snprintf(a->msg, sizeof a->msg, "%s", r->message);
+    hallbus__reply__free_unpacked(r, NULL);
+    return !strstr(a->msg, "before the next attempt") || strstr(a->msg, "wrong password;");
+}
+
+Test(counter_e2e, repeated_wrong_passwords_slow_down_then_lock)
+{
+    start_hall(3000);
+    attempt_t a;
+    for (int i = 0; i < 3; i++)
+        cr_assert(not_waiting(&a));
+    cr_assert(strstr(a.msg, "wrong password; 2 attempts left"), "%s", a.msg);
+    cr_assert(strstr(a.msg, "wait 1 s before the next attempt"), "%s", a.msg);
+    /* at once: too soon, and the password is not even checked */
+    cr_assert_not(not_waiting(&a));
+    cr_assert(strstr(a.msg, "3 wrong passwords: wait"), "%s", a.msg);
+    cr_assert(hb_wait_until(not_waiting, &a, 5000), "%s", a.msg);
+    cr_assert(strstr(a.msg, "wrong password; 1 attempt left"), "%s", a.msg);
+    cr_assert(hb_wait_until(not_waiting, &a, 8000), "%s", a.msg);
+    cr_assert(strstr(a.msg, "account locked until"), "%s", a.msg);
+    /* locked: even the right password is refused */
+    char msg[512];
+    cr_assert_eq(sign_on(c2, "s3", 3, msg), HALLBUS__STATUS_CODE__PERMISSION_DENIED);
+    cr_assert(strstr(msg, "locked until"), "%s", msg);
+    stop();
+}
+
+Test(counter_e2e, a_disabled_account_cannot_sign_on_and_its_session_ends)
+{
+    start_hall(3000);
+    char msg[512], path[400], err[HB_ACCOUNTS_ERR_MAX];
+    cr_assert_eq(sign_on(c1, "s1", 1, msg), OK, "%s", msg);
+    snprintf(path, sizeof path, "%s/keys/staff.json", fx.dir);
+    hb_accounts_t *acc = hb_accounts_new(path);
+    cr_assert_eq(hb_accounts_load(acc, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(hb_accounts_set_disabled(acc, "s1", true, hb_now_us(), err, sizeof err), 0);
+    cr_assert_eq(hb_accounts_save(acc, err, sizeof err), 0, "%s", err);
+    hb_accounts_destroy(&acc);
+    cr_assert_eq(sign_on(c1, "s1", 2, msg), HALLBUS__STATUS_CODE__PERMISSION_DENIED);
+    cr_assert(strstr(msg, "disabled"), "%s", msg);
+    cr_assert_eq(call_with(c1, 1, session_of("s1"), "s1", msg),
+                 HALLBUS__STATUS_CODE__PERMISSION_DENIED);
+    cr_assert(strstr(msg, "disabled"), "%s", msg);
     stop();
 }
 
@@ -411,9 +661,10 @@ Test(counter_e2e, a_service_past_its_target_is_warned_at_once_and_at_twice_the_t
 Test(counter_e2e, a_command_hall_queue_does_not_answer_in_time_is_answered_internal)
 {
     start_hall(600);
+    char msg[512];
+    cr_assert_eq(sign_on(c1, "s1", 1, msg), OK, "%s", msg);
     cr_assert_eq(kill(fx.queue, SIGSTOP), 0);
     int64_t t0 = hb_mono_us();
-    char msg[512];
     int code = act(c1, "open", 1, "s1", NULL, msg);
     int64_t waited = hb_mono_us() - t0;
     kill(fx.queue, SIGCONT);
@@ -568,23 +819,54 @@ static int hallctl(char *out, const char *const *args)
     return hb_fixture_hallctl(&fx, out, 4096, args);
 }
 
+/* hallctl with TEXT on its standard input (the test's own, for the while). */
+static int hallctl_stdin(char *out, const char *const *args, const char *text)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/stdin.txt", fx.dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs(text, f);
+    fclose(f);
+    int saved = dup(STDIN_FILENO);
+    int fd = open(path, O_RDONLY);
+    cr_assert(saved >= 0 && fd >= 0);
+    dup2(fd, STDIN_FILENO);
+    close(fd);
+    int rc = hallctl(out, args);
+    dup2(saved, STDIN_FILENO);
+    close(saved);
+    return rc;
+}
+
 Test(counter_e2e, hallctl_sends_a_windows_commands_to_the_counter_serving_it)
 {
     start_hall(3000);
-    char out[4096], number[16];
+    char out[4096], number[16], dir[400];
+    snprintf(dir, sizeof dir, "%s/sessions", fx.dir);
+    setenv("HALLBUS_SESSIONS", dir, 1);
     cr_assert_eq(hb_fx_take(&fx, "A", false, number), OK);
+    const char *no_session[] = {"call", "3", "--staff", "s3", NULL};
+    cr_assert_eq(hallctl(out, no_session), 2, "a counter needs a sign-on first");
+    const char *signon3[] = {"signon", "3", "--staff", "s3", "--password-stdin", NULL};
+    cr_assert_eq(hallctl_stdin(out, signon3, "pw-s3-bad\n"), 1, "a wrong password: %s", out);
+    cr_assert_eq(hallctl_stdin(out, signon3, "pw-s3-ok\n"), 0, "%s", out);
+    char path[500];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/t1-w3.session", dir);
+    cr_assert_eq(stat(path, &st), 0, "the session is kept in %s", path);
+    cr_assert_eq(st.st_mode & 0777, 0600);
     const char *open3[] = {"window", "open", "3", "--staff", "s3", NULL};
     cr_assert_eq(hallctl(out, open3), 0, "%s", out);
-    const char *no_staff[] = {"call", "3", NULL};
-    cr_assert_eq(hallctl(out, no_staff), 2, "a counter needs to know who acts");
-    const char *wrong[] = {"--staff", "s1", "call", "3", NULL};
-    cr_assert_eq(hallctl(out, wrong), 1, "s1 is not signed on at window 3");
-    const char *call3[] = {"call", "3", "--staff", "s3", NULL};
+    /* whoever --staff names, the counter acts as the one signed on */
+    const char *call3[] = {"call", "3", "--staff", "s1", NULL};
     cr_assert_eq(hallctl(out, call3), 0, "%s", out);
     cr_assert(strstr(out, "A001"), "%s", out);
     cr_assert_eq(ticket_state("A001"), HALLBUS__TICKET_STATE__CALLED);
 
     /* with counter c1 gone, window 1's commands have nowhere to go; window 3's still work */
+    const char *signon1[] = {"signon", "1", "--staff", "s1", "--password-stdin", NULL};
+    cr_assert_eq(hallctl_stdin(out, signon1, "pw-s1-ok\n"), 0, "%s", out);
     cr_assert_eq(stop_counter(&counters[0], "c1"), 0);
     const char *open1[] = {"--timeout", "500", "window", "open", "1", "--staff", "s1", NULL};
     cr_assert_eq(hallctl(out, open1), 3, "went to counter c1, which is stopped");

@@ -174,3 +174,60 @@ Test(sign_on, what_is_not_a_sign_on_is_refused_and_not_recorded)
     cr_assert_null(hall_outbox_take(hall), "nothing published");
     cr_assert_eq(hall->seq, 0);
 }
+
+Test(sign_on, a_session_that_ends_is_staff_signed_off)
+{
+    cr_assert_eq(
+        record("S023", 1, HALLBUS__SIGN_ON_OUTCOME__SIGN_ON_SIGNED_OFF, "signed off", NULL, 0),
+        HALLBUS__STATUS_CODE__OK);
+    char topic[96];
+    Hallbus__Envelope *env = only_event(topic, sizeof topic);
+    cr_assert_str_eq(topic, "hall.h1.staff.signed_off");
+    cr_assert_str_eq(env->staff_signed_off->staff, "S023");
+    cr_assert_eq(env->staff_signed_off->window, 1);
+    cr_assert_str_eq(env->staff_signed_off->reason, "signed off");
+    hallbus__envelope__free_unpacked(env, NULL);
+}
+
+Test(sign_on, a_substitute_s_sign_on_hands_the_open_window_over)
+{
+    window_t *w;
+    hall_err_t err;
+    cr_assert_eq(hall_open_window(hall, 1, "S001", NULL, 0, NOW, &w, &err),
+                 HALLBUS__STATUS_CODE__OK);
+    hall_outbox_free(hall_outbox_take(hall));
+    cr_assert_eq(record("S002", 1, HALLBUS__SIGN_ON_OUTCOME__SIGN_ON_OK, "", NULL, 0),
+                 HALLBUS__STATUS_CODE__OK);
+    char topic[96];
+    Hallbus__Envelope *env = only_event(topic, sizeof topic);
+    cr_assert_str_eq(env->staff_signed_on->replaced, "S001");
+    hallbus__envelope__free_unpacked(env, NULL);
+    cr_assert_str_eq(hall_window(hall, 1)->staff, "S002");
+    /* a refused one hands nothing over */
+    record("S003", 1, HALLBUS__SIGN_ON_OUTCOME__SIGN_ON_WRONG_PASSWORD, "wrong password", NULL, 0);
+    cr_assert_str_eq(hall_window(hall, 1)->staff, "S002");
+}
+
+Test(sign_on, hall_queue_refuses_a_sign_on_with_a_password)
+{
+    Hallbus__SignOn so = HALLBUS__SIGN_ON__INIT;
+    so.staff = "S023";
+    so.password = "correct horse";
+    so.window = 1;
+    Hallbus__Request req = HALLBUS__REQUEST__INIT;
+    req.command_case = HALLBUS__REQUEST__COMMAND_SIGN_ON;
+    req.sign_on = &so;
+    size_t len = hallbus__request__get_packed_size(&req);
+    uint8_t *buf = malloc(len);
+    hallbus__request__pack(&req, buf);
+    uint8_t *out;
+    size_t outlen;
+    queue_handle(hall, buf, len, NOW, &counters, &out, &outlen);
+    free(buf);
+    Hallbus__Reply *r = hallbus__reply__unpack(NULL, outlen, out);
+    free(out);
+    cr_assert_eq(r->code, HALLBUS__STATUS_CODE__PERMISSION_DENIED, "%s", r->message);
+    cr_assert(strstr(r->message, "hall-counter"), "%s", r->message);
+    hallbus__reply__free_unpacked(r, NULL);
+    cr_assert_null(hall_outbox_take(hall), "nothing recorded");
+}

@@ -1,4 +1,6 @@
 #include "fixture.h"
+#include "hallbus/accounts.h"
+#include "hallbus/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -126,11 +128,12 @@ int hb_fixture_start(hb_fixture_t *fx, const hb_fixture_opts_t *opts)
     fprintf(f,
             "hall:\n  id: t1\n  name: Test hall\n%s"
             "endpoints:\n  command: \"%s\"\n  bus_pub: \"%s\"\n  bus_sub: \"%s\"\n"
-            "queue:\n  db: \"%s\"\n  heartbeat_ms: %u\n%s%s",
+            "queue:\n  db: \"%s\"\n  heartbeat_ms: %u\n%s"
+            "security:\n  keys_dir: \"%s/keys\"\n%s",
             opts && opts->services_windows_yaml ? opts->services_windows_yaml : DEFAULT_HALL,
             fx->cmd_ep, fx->pub_ep, fx->sub_ep, fx->db,
             opts && opts->heartbeat_ms ? opts->heartbeat_ms : 100,
-            opts && opts->queue_yaml ? opts->queue_yaml : "",
+            opts && opts->queue_yaml ? opts->queue_yaml : "", fx->dir,
             opts && opts->extra_yaml ? opts->extra_yaml : "");
     fclose(f);
     fx->ctx = zmq_ctx_new();
@@ -404,4 +407,21 @@ bool hb_wait_until(bool (*cond)(void *arg), void *arg, int timeout_ms)
         struct timespec ts = {0, 5000000};
         nanosleep(&ts, NULL);
     }
+}
+
+int hb_fixture_add_staff(hb_fixture_t *fx, const char *id, const char *password)
+{
+    char path[400], err[HB_ACCOUNTS_ERR_MAX];
+    snprintf(path, sizeof path, "%s/keys/staff.json", fx->dir);
+    hb_accounts_t *acc = hb_accounts_new(path);
+    int rc = acc ? 0 : -1;
+    if (rc == 0 && (hb_accounts_load(acc, err, sizeof err) != 0 ||
+                    hb_accounts_add(acc, id, id, "", HB_STAFF_ROLE_STAFF, password, hb_now_us(),
+                                    err, sizeof err) != 0 ||
+                    hb_accounts_save(acc, err, sizeof err) != 0)) {
+        fprintf(stderr, "fixture: staff %s: %s\n", id, err);
+        rc = -1;
+    }
+    hb_accounts_destroy(&acc);
+    return rc;
 }

@@ -72,6 +72,11 @@ void *hb_fixture_subscribe(hb_fixture_t *fx, const char *prefix);
  * WANT_HEARTBEATS. Caller frees with hallbus__envelope__free_unpacked. */
 Hallbus__Envelope *hb_fixture_next_event(void *sub, int timeout_ms, bool want_heartbeats);
 
+/* Adds a staff account ID (role staff) with PASSWORD to the hall's
+ * accounts file (<dir>/keys/staff.json, security.keys_dir of the hall
+ * file). Slow: an Argon2id hash. 0, or -1 with the reason printed. */
+int hb_fixture_add_staff(hb_fixture_t *fx, const char *id, const char *password);
+
 /* A loopback TCP port the kernel says is free now. */
 int hb_free_port(void);
 

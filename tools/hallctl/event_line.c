@@ -209,7 +209,15 @@ static bool describe_sign_on(FILE *f, const Hallbus__Envelope *env)
     case HALLBUS__ENVELOPE__EVENT_STAFF_SIGNED_ON: {
         const Hallbus__StaffSignedOn *e = env->staff_signed_on;
         fprintf(f, "%s at window %u", S(e->staff), e->window);
+        if (e->replaced && *e->replaced)
+            fprintf(f, " in place of %s", e->replaced);
         paren(f, e->source, NULL);
+        break;
+    }
+    case HALLBUS__ENVELOPE__EVENT_STAFF_SIGNED_OFF: {
+        const Hallbus__StaffSignedOff *e = env->staff_signed_off;
+        fprintf(f, "%s at window %u", S(e->staff), e->window);
+        paren(f, e->reason, e->source);
         break;
     }
     case HALLBUS__ENVELOPE__EVENT_STAFF_SIGN_ON_FAILED: {

@@ -165,6 +165,15 @@ int hc_run_window_command(hallctl_t *ctl, int argc, char **argv,
  * it. Returns 0, or HC_EXIT_USAGE after saying why (no --staff for a
  * counter). */
 int hc_counter_route(hallctl_t *ctl, Hallbus__Request *req, const char **endpoint);
+/* The file that keeps the session token of WINDOW (see counter_route.c). */
+int hc_session_path(hallctl_t *ctl, uint32_t window, char *out, size_t len);
+/* Stores TOKEN for WINDOW (mode 0600). 0 or -1. */
+int hc_session_save(hallctl_t *ctl, uint32_t window, const char *token);
+void hc_session_forget(hallctl_t *ctl, uint32_t window);
+
+/* cmd_signon.c */
+int cmd_signon(hallctl_t *ctl, int argc, char **argv);
+int cmd_signoff(hallctl_t *ctl, int argc, char **argv);
 
 /* ── the commands ────────────────────────────────────────────────────────── */
 
