@@ -27,9 +27,10 @@ struct hb_follow_sub_s {
     hb_follower_t follower;
     hb_zsock_t *sub;
     hb_client_t *client;
-    uv_timer_t tick;   /* its close_cb frees the whole */
-    uv_timer_t retry;  /* journal: a refused or not-yet-reached fetch is asked again */
-    uint64_t asked_id; /* the request whose answer is awaited */
+    uv_timer_t tick;     /* its close_cb frees the whole */
+    uv_timer_t retry;    /* journal: a refused or not-yet-reached fetch is asked again */
+    uint64_t asked_id;   /* the request whose answer is awaited */
+    bool asked_snapshot; /* ...a GetSnapshot (else a FetchEvents) */
     bool was_synced, closing, started;
     unsigned long malformed, requests, unsent, bad_replies, heartbeats;
 };
@@ -87,6 +88,7 @@ static uint64_t send_request(hb_follow_sub_t *fs, Hallbus__Request *req, uint32_
     req->hall_id = fs->follower.hall;
     req->actor = fs->actor;
     fs->requests++;
+    fs->asked_snapshot = req->command_case == HALLBUS__REQUEST__COMMAND_GET_SNAPSHOT;
     fs->asked_id = hb_client_send(fs->client, &req->base, timeout_ms, on_reply, fs);
     if (fs->asked_id == 0) {
         fs->unsent++;
@@ -187,7 +189,7 @@ static void on_reply(hb_client_t *client, hb_client_outcome_t outcome, ProtobufC
     if (fs->closing || outcome == HB_CLIENT_CANCELLED)
         return;
     int64_t now = hb_mono_us();
-    bool clone = fs->config.mode == HB_FOLLOW_CLONE;
+    bool snapshot = fs->asked_snapshot; /* what the last request asked */
     const Hallbus__Reply *r = (const Hallbus__Reply *)msg;
     if (outcome == HB_CLIENT_MALFORMED)
         fs->bad_replies++;
@@ -195,16 +197,16 @@ static void on_reply(hb_client_t *client, hb_client_outcome_t outcome, ProtobufC
         return; /* an answer to a request given up on */
     if (outcome == HB_CLIENT_REPLY) {
         fs->asked_id = 0;
-        if (clone)
+        if (snapshot)
             snapshot_answer(fs, r, now);
         else
             fetch_answer(fs, r, now);
     } else if (hb_client_pending(client) == 0) { /* else a later request is still awaited */
         /* a time-out, or an answer that does not decode: as no answer */
         fs->asked_id = 0;
-        if (clone && fs->follower.state == HB_FOLLOW_WAITING) {
+        if (snapshot && fs->follower.state == HB_FOLLOW_WAITING) {
             hb_follower_snapshot_failed(&fs->follower, now); /* asked again when allowed */
-        } else if (!clone && hb_follower_fetching(&fs->follower)) {
+        } else if (!snapshot && hb_follower_fetching(&fs->follower)) {
             char why[160];
             snprintf(why, sizeof why, "no answer from %s within %u ms", fs->command,
                      fs->config.fetch_timeout_ms);
@@ -235,9 +237,8 @@ static void on_message(hb_zsock_t *zs, zmq_msg_t *frames, int n, bool overflow, 
         strcmp(env->hall_id, fs->follower.hall) == 0) {
         fs->heartbeats++;
         hb_follower_heartbeat(&fs->follower, env->seq, now);
-        bool current =
-            env->seq == hb_follower_last(&fs->follower) &&
-            (fs->config.mode == HB_FOLLOW_JOURNAL || fs->follower.state == HB_FOLLOW_LIVE);
+        bool current = env->seq == hb_follower_last(&fs->follower) &&
+                       fs->follower.state == HB_FOLLOW_LIVE; /* (journal mode: always) */
         if (current && fs->config.cb.heartbeat)
             fs->config.cb.heartbeat(fs->config.cb.arg, env);
         hallbus__envelope__free_unpacked(env, NULL);
@@ -351,6 +352,7 @@ hb_follow_sub_t *hb_follow_sub_new(uv_loop_t *loop, void *ctx, const hb_follow_s
         .resync_min_us = config->resync_min_us,
         .resync_max_us = config->resync_max_us,
         .keep_bytes = config->keep_bytes,
+        .snapshot = config->snapshot,
         .sink = {.apply = sink_apply,
                  .load = sink_load,
                  .ask_snapshot = sink_ask_snapshot,

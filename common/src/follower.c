@@ -25,7 +25,10 @@ int hb_follower_init(hb_follower_t *f, const hb_follower_config_t *config, uint6
     if (f->config.mode == HB_FOLLOW_JOURNAL)
         f->config.keep_bytes = true;
     f->last = f->known_head = last;
-    f->state = f->config.mode == HB_FOLLOW_JOURNAL ? HB_FOLLOW_LIVE : HB_FOLLOW_WAITING;
+    if (f->config.mode == HB_FOLLOW_CLONE)
+        f->config.snapshot = false; /* clone mode always starts from one */
+    f->state = f->config.mode == HB_FOLLOW_JOURNAL && !f->config.snapshot ? HB_FOLLOW_LIVE
+                                                                          : HB_FOLLOW_WAITING;
     f->last_reason = "start";
     return 0;
 }
@@ -128,9 +131,16 @@ static void trouble(hb_follower_t *f, int64_t now)
 
 void hb_follower_resync(hb_follower_t *f, const char *reason, int64_t now)
 {
-    assert(f->config.mode == HB_FOLLOW_CLONE);
+    assert(f->config.mode == HB_FOLLOW_CLONE || f->config.snapshot);
     bool again = f->state == HB_FOLLOW_WAITING && f->snapshot_owed;
-    drop_held(f);
+    if (f->config.mode == HB_FOLLOW_CLONE) {
+        drop_held(f);
+    } else {
+        /* held events are applied after the journal has caught up; what is
+         * in flight is forgotten (its answer finds nothing fetching) */
+        f->fetching = f->waiting = false;
+        f->missing_since = 0;
+    }
     f->state = HB_FOLLOW_WAITING;
     f->last_reason = reason;
     if (again)
@@ -170,7 +180,7 @@ static bool live_event(hb_follower_t *f, const Hallbus__Envelope *env, const uin
     apply(f, env, bytes, len, received_at);
     f->last = env->seq;
     f->counters.applied++;
-    return true;
+    return f->state == HB_FOLLOW_LIVE; /* the owner may have resynced */
 }
 
 static void clone_event(hb_follower_t *f, Hallbus__Envelope *env, const uint8_t *bytes, size_t len,
@@ -192,11 +202,18 @@ static void clone_event(hb_follower_t *f, Hallbus__Envelope *env, const uint8_t 
     hallbus__envelope__free_unpacked(env, NULL);
 }
 
+static void journal_loaded(hb_follower_t *f, const void *snapshot, uint64_t seq, int64_t now);
+
 bool hb_follower_snapshot(hb_follower_t *f, const void *snapshot, uint64_t seq, int64_t now)
 {
-    assert(f->config.mode == HB_FOLLOW_CLONE);
+    assert(f->config.mode == HB_FOLLOW_CLONE || f->config.snapshot);
     if (f->state != HB_FOLLOW_WAITING)
         return false; /* a late answer to a request already served */
+    f->snapshot_seq = seq;
+    if (f->config.mode == HB_FOLLOW_JOURNAL) {
+        journal_loaded(f, snapshot, seq, now);
+        return true;
+    }
     if (f->config.sink.load)
         f->config.sink.load(f->config.sink.arg, snapshot);
     f->counters.snapshots++;
@@ -223,7 +240,7 @@ bool hb_follower_snapshot(hb_follower_t *f, const void *snapshot, uint64_t seq, 
 
 void hb_follower_snapshot_failed(hb_follower_t *f, int64_t now)
 {
-    if (f->config.mode != HB_FOLLOW_CLONE || f->state != HB_FOLLOW_WAITING)
+    if ((f->config.mode != HB_FOLLOW_CLONE && !f->config.snapshot) || f->state != HB_FOLLOW_WAITING)
         return;
     trouble(f, now);
     f->snapshot_owed = true;
@@ -239,8 +256,8 @@ static bool journal_behind(const hb_follower_t *f)
 
 static void fetch(hb_follower_t *f, int64_t now)
 {
-    if (f->fetching)
-        return;
+    if (f->fetching || f->state != HB_FOLLOW_LIVE)
+        return; /* (waiting for a snapshot: the journal comes after it) */
     if (!f->missing_since)
         f->missing_since = now ? now : 1;
     f->fetching = true;
@@ -252,7 +269,7 @@ static void fetch(hb_follower_t *f, int64_t now)
 static void drain(hb_follower_t *f)
 {
     size_t i = 0;
-    for (; i < f->nheld; i++) {
+    for (; i < f->nheld && f->state == HB_FOLLOW_LIVE; i++) {
         hb_follow_held_t *h = &f->held[i];
         if (h->seq > f->last + 1)
             break;
@@ -275,7 +292,7 @@ static void drain(hb_follower_t *f)
 }
 
 /* Records FROM..TO as a gap, loudly, and goes on after it. */
-static void gap(hb_follower_t *f, uint64_t from, uint64_t to, const char *why)
+static void gap(hb_follower_t *f, uint64_t from, uint64_t to, const char *why, int64_t now)
 {
     if (to < from)
         return;
@@ -284,6 +301,9 @@ static void gap(hb_follower_t *f, uint64_t from, uint64_t to, const char *why)
     if (!f->config.sink.gap || f->config.sink.gap(f->config.sink.arg, from, to, why) == 0) {
         f->last = to;
         f->counters.gaps++;
+        /* the owner's model lacks them: it starts again from a snapshot */
+        if (f->config.snapshot && f->state == HB_FOLLOW_LIVE)
+            hb_follower_resync(f, "events lost from the journal", now);
     }
 }
 
@@ -304,7 +324,9 @@ static void journal_event(hb_follower_t *f, Hallbus__Envelope *env, const uint8_
     }
     if (seq > f->known_head)
         f->known_head = seq;
-    if (seq == f->last + 1 && f->nheld == 0 && apply(f, env, bytes, len, received_at) == 0) {
+    bool live = f->state == HB_FOLLOW_LIVE;
+    if (live && seq == f->last + 1 && f->nheld == 0 &&
+        apply(f, env, bytes, len, received_at) == 0) {
         f->last = seq;
         f->counters.applied++;
         hallbus__envelope__free_unpacked(env, NULL);
@@ -322,8 +344,10 @@ static void journal_event(hb_follower_t *f, Hallbus__Envelope *env, const uint8_
     } else if (!hold_at(f, at, env, bytes, len, received_at)) {
         f->counters.overflows++;
     }
+    if (!live)
+        return; /* held until the snapshot is in and the journal has caught up */
     if (f->nheld >= HB_FOLLOW_BUFFER_MAX) {
-        gap(f, f->last + 1, missing_to(f), "too many events held back while waiting");
+        gap(f, f->last + 1, missing_to(f), "too many events held back while waiting", now);
         drain(f);
         return;
     }
@@ -338,13 +362,15 @@ void hb_follower_fetched(hb_follower_t *f, const ProtobufCBinaryData *envelopes,
 {
     f->fetching = false;
     f->waiting = false;
+    if (f->state != HB_FOLLOW_LIVE)
+        return; /* an answer to a fetch a resync forgot */
     f->hall_head = hall_seq;
     f->hall_answered = true;
     bool progress = false;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && f->state == HB_FOLLOW_LIVE; i++) {
         Hallbus__Envelope *env = NULL;
         if (hb_envelope_decode(envelopes[i].data, envelopes[i].len, &env, NULL) != HB_DECODE_OK) {
-            gap(f, f->last + 1, f->last + 1, "the journal's entry does not decode");
+            gap(f, f->last + 1, f->last + 1, "the journal's entry does not decode", now);
             progress = true;
             continue;
         }
@@ -353,8 +379,8 @@ void hb_follower_fetched(hb_follower_t *f, const ProtobufCBinaryData *envelopes,
             continue;
         }
         if (env->seq > f->last + 1)
-            gap(f, f->last + 1, env->seq - 1, "the journal skips them");
-        if (env->seq == f->last + 1 &&
+            gap(f, f->last + 1, env->seq - 1, "the journal skips them", now);
+        if (env->seq == f->last + 1 && f->state == HB_FOLLOW_LIVE &&
             apply(f, env, envelopes[i].data, envelopes[i].len, received_at) == 0) {
             f->last = env->seq;
             f->counters.applied++;
@@ -365,6 +391,8 @@ void hb_follower_fetched(hb_follower_t *f, const ProtobufCBinaryData *envelopes,
     }
     if (hall_seq > f->known_head)
         f->known_head = hall_seq;
+    if (f->state != HB_FOLLOW_LIVE)
+        return; /* the owner resynced (or its store went back): nothing more now */
     /* the hall's head is what it says now: a heartbeat ahead of it was ours
      * to misread; but what we hold is real */
     if (hall_seq >= f->last && f->known_head > hall_seq && f->nheld == 0)
@@ -384,7 +412,7 @@ void hb_follower_fetched(hb_follower_t *f, const ProtobufCBinaryData *envelopes,
         return;
     }
     /* the hall has passed them and its journal does not have them: lost */
-    gap(f, f->last + 1, missing_to(f), "hall-queue's journal does not have them");
+    gap(f, f->last + 1, missing_to(f), "hall-queue's journal does not have them", now);
     drain(f);
     if (journal_behind(f))
         fetch(f, now);
@@ -394,9 +422,35 @@ void hb_follower_gone(hb_follower_t *f, uint64_t oldest, const char *why, int64_
                       int64_t now)
 {
     f->fetching = false;
+    if (f->state != HB_FOLLOW_LIVE)
+        return;
     uint64_t to = oldest > f->last + 1 ? oldest - 1 : missing_to(f);
-    gap(f, f->last + 1, to, why && *why ? why : "gone from hall-queue's journal");
+    gap(f, f->last + 1, to, why && *why ? why : "gone from hall-queue's journal", now);
     drain(f);
+    if (journal_behind(f))
+        fetch(f, now);
+}
+
+/* With a snapshot: SNAPSHOT at SEQ is in; the journal from last + 1. */
+static void journal_loaded(hb_follower_t *f, const void *snapshot, uint64_t seq, int64_t now)
+{
+    if (f->last > seq)
+        hb_warn("hall %s: its follower has seen event %llu but the hall is at %llu (a new hall "
+                "store?); following the hall from there",
+                f->hall, (unsigned long long)f->last, (unsigned long long)seq);
+    if (f->last == 0 || f->last > seq)
+        f->last = f->known_head = seq; /* a first start does not replay the day */
+    if (f->known_head < seq)
+        f->known_head = seq;
+    f->state = HB_FOLLOW_LIVE;
+    f->snapshot_owed = false;
+    f->last_heard_us = now;
+    f->counters.snapshots++;
+    if (f->config.sink.load)
+        f->config.sink.load(f->config.sink.arg, snapshot);
+    if (f->state != HB_FOLLOW_LIVE)
+        return; /* the owner resynced from inside load */
+    drain(f);   /* what is held and next in line; stale ones go */
     if (journal_behind(f))
         fetch(f, now);
 }
@@ -431,6 +485,8 @@ void hb_follower_fetch_failed(hb_follower_t *f, const char *why, int64_t receive
     bool waited = f->waiting;
     f->fetching = false;
     f->waiting = false;
+    if (f->state != HB_FOLLOW_LIVE)
+        return;
     if (!journal_behind(f)) {
         f->missing_since = 0;
         return;
@@ -450,9 +506,9 @@ void hb_follower_fetch_failed(hb_follower_t *f, const char *why, int64_t receive
         char reason[256];
         snprintf(reason, sizeof reason, "hall-queue did not give them within the gap timeout: %s",
                  why);
-        gap(f, f->last + 1, missing_to(f), reason);
+        gap(f, f->last + 1, missing_to(f), reason, now);
         drain(f);
-        f->missing_since = journal_behind(f) ? now : 0;
+        f->missing_since = journal_behind(f) && f->state == HB_FOLLOW_LIVE ? now : 0;
         if (journal_behind(f))
             fetch(f, now);
         return;
@@ -475,7 +531,7 @@ void hb_follower_rewind(hb_follower_t *f, uint64_t last)
 
 void hb_follower_start(hb_follower_t *f, int64_t now)
 {
-    if (f->config.mode == HB_FOLLOW_JOURNAL)
+    if (f->config.mode == HB_FOLLOW_JOURNAL && !f->config.snapshot)
         fetch(f, now);
     else
         hb_follower_resync(f, "start", now);
@@ -487,8 +543,12 @@ void hb_follower_heartbeat(hb_follower_t *f, uint64_t seq, int64_t now)
     if (f->config.mode == HB_FOLLOW_JOURNAL) {
         if (seq > f->known_head)
             f->known_head = seq;
-        if (seq > f->last)
+        if (seq > f->last && !f->fetching && f->state == HB_FOLLOW_LIVE) {
+            hb_info("hall %s: heartbeat says the hall is at event %llu, we are at %llu: fetching "
+                    "the rest",
+                    f->hall, (unsigned long long)seq, (unsigned long long)f->last);
             fetch(f, now);
+        }
         return;
     }
     Hallbus__Envelope env = HALLBUS__ENVELOPE__INIT;
@@ -521,7 +581,7 @@ void hb_follower_event(hb_follower_t *f, Hallbus__Envelope *env, const uint8_t *
 
 void hb_follower_tick(hb_follower_t *f, int64_t now)
 {
-    if (f->config.mode != HB_FOLLOW_CLONE)
+    if (f->config.mode != HB_FOLLOW_CLONE && (!f->config.snapshot || f->state == HB_FOLLOW_LIVE))
         return;
     if (f->state == HB_FOLLOW_LIVE) {
         if (f->config.ttl_us && now - f->last_heard_us > f->config.ttl_us) {
@@ -542,7 +602,7 @@ void hb_follower_tick(hb_follower_t *f, int64_t now)
 bool hb_follower_synced(const hb_follower_t *f, int64_t now)
 {
     if (f->config.mode == HB_FOLLOW_JOURNAL)
-        return !journal_behind(f);
+        return f->state == HB_FOLLOW_LIVE && !journal_behind(f);
     return f->state == HB_FOLLOW_LIVE &&
            (!f->config.ttl_us || now - f->last_heard_us <= f->config.ttl_us);
 }
@@ -565,6 +625,11 @@ bool hb_follower_waiting(const hb_follower_t *f)
 uint64_t hb_follower_last(const hb_follower_t *f)
 {
     return f->last;
+}
+
+uint64_t hb_follower_snapshot_seq(const hb_follower_t *f)
+{
+    return f->snapshot_seq;
 }
 
 const hb_follow_counters_t *hb_follower_counters(const hb_follower_t *f)

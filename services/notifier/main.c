@@ -1,11 +1,12 @@
 /* hall-notifier: tells citizens what the hall's events mean for them.
  *
- * It follows one hall's events on the bus with the Clone pattern: a
- * snapshot from hall-queue builds the model of the waiting lines, then the
- * events keep it; a gap in the sequence (or a heartbeat ahead of us) is
- * filled from hall-queue's journal (FetchEvents), so no call is silently
- * missed. Each decision becomes a row of the durable outbox, committed
- * (with the sequence it came from) before any attempt; sender.c does the
+ * It follows one hall's events with the common follower
+ * (hallbus/follow_sub.h, journal mode with a snapshot first): a snapshot
+ * from hall-queue builds the model of the waiting lines, the events from
+ * the stored cursor up to it come from hall-queue's journal and then the
+ * live ones keep the model; a gap (or a heartbeat ahead of us) is filled
+ * from the journal, so no call is silently missed. Each decision becomes a row of the durable
+ * outbox, committed (with the sequence it came from) before any attempt; sender.c does the
  * attempts. A restart resumes from the committed sequence: events it had
  * not taken into account are fetched from the journal and decided then. */
 #include <curl/curl.h>
@@ -20,39 +21,49 @@
 
 #include "hallbus/clock.h"
 #include "hallbus/db.h"
-#include "hallbus/envelope.h"
 #include "hallbus/daemon.h"
+#include "hallbus/follow_sub.h"
 #include "hallbus/log.h"
 #include "hallbus/signals.h"
 #include "notifier.h"
 
 #define FETCH_MAX 1000
 #define SYNC_TIMEOUT_MS 3000
+/* events missing and hall-queue not giving them for this long: their
+ * messages are counted lost (ERROR) and a fresh snapshot is taken; an event
+ * ahead of the hall's own sequence that long is dropped */
+#define GAP_TIMEOUT_S 600
 
 /* ── the outbox's failures ── */
 
-#define STORE_RETRY_MS 1000
+#define STORE_RETRY_MAX_MS 1000
+
+static hb_follower_t *follower(notifier_t *n)
+{
+    return hb_follow_sub_follower(n->follow);
+}
 
 /* A write to the outbox failed (a full disk, most likely). What this turn
- * wrote is rolled back, the cursor is read again from the store, and no
- * event is taken until a resync from there (as a restart would: snapshot,
- * then the journal from the stored cursor) has been committed; it is tried
- * again every STORE_RETRY_MS. Nothing is acknowledged that is not stored. */
+ * wrote is rolled back, the follower goes back to the cursor the store
+ * holds, and no event is taken until a resync from there (as a restart
+ * would: snapshot, then the journal from the stored cursor) has been
+ * committed; the follower asks again, at most STORE_RETRY_MAX_MS apart.
+ * Nothing is acknowledged that is not stored. May run inside the
+ * follower's callbacks (follower.h allows rewind and resync there). */
 static void store_failed(notifier_t *n, const char *what)
 {
     nt_outbox_rollback(n->outbox);
     n->count.store_failures++;
     n->turn_failed = true;
-    n->live = false;
-    n->fetching = false;
-    n->snapshot_asked = false;
-    n->sync_epoch++;
-    n->last = nt_outbox_cursor(n->outbox, n->config->hall.id);
-    n->resync_after_us = hb_mono_us() + (int64_t)STORE_RETRY_MS * 1000;
+    uint64_t cursor = nt_outbox_cursor(n->outbox, n->config->hall.id);
+    if (n->follow && !n->stopping) {
+        hb_follower_rewind(follower(n), cursor);
+        hb_follower_resync(follower(n), "the outbox cannot be written", hb_mono_us());
+    }
     if (!n->store_down)
         hb_error("the outbox cannot be written (%s: %s): nothing after hall event %llu is "
-                 "stored; taking no events until it can be, trying again every %d ms",
-                 what, nt_outbox_error(n->outbox), (unsigned long long)n->last, STORE_RETRY_MS);
+                 "stored; taking no events until it can be, trying again at most every %d ms",
+                 what, nt_outbox_error(n->outbox), (unsigned long long)cursor, STORE_RETRY_MAX_MS);
     else
         hb_debug("the outbox still cannot be written (%s: %s)", what, nt_outbox_error(n->outbox));
     n->store_down = true;
@@ -60,102 +71,17 @@ static void store_failed(notifier_t *n, const char *what)
 
 int nt_commit(notifier_t *n)
 {
-    if (nt_outbox_commit(n->outbox) == 0)
-        return 0;
-    store_failed(n, "commit");
-    return -1;
-}
-
-/* ── requests to hall-queue (hb_client) ── */
-
-typedef struct {
-    notifier_t *n;
-    unsigned epoch;
-} sync_ctx_t;
-
-static void on_snapshot(notifier_t *n, const Hallbus__Reply *r);
-static void on_fetched(notifier_t *n, const Hallbus__Reply *r);
-
-static bool sync_send(notifier_t *n, Hallbus__Request *req, hb_client_cb cb)
-{
-    sync_ctx_t *ctx = malloc(sizeof *ctx);
-    if (!ctx)
-        return false;
-    *ctx = (sync_ctx_t){n, n->sync_epoch};
-    req->hall_id = n->config->hall.id;
-    req->actor = "hall-notifier";
-    if (hb_client_send(n->queue, &req->base, SYNC_TIMEOUT_MS, cb, ctx) != 0)
-        return true;
-    free(ctx);
-    return false;
-}
-
-/* The context of a reply, or NULL if it is stale or there is none. */
-static notifier_t *sync_reply(hb_client_outcome_t outcome, void *arg, const char *what)
-{
-    sync_ctx_t ctx = *(sync_ctx_t *)arg;
-    free(arg);
-    if (outcome == HB_CLIENT_CANCELLED || ctx.epoch != ctx.n->sync_epoch)
-        return NULL;
-    if (outcome != HB_CLIENT_REPLY) {
-        hb_debug("%s: %s", what,
-                 outcome == HB_CLIENT_TIMEOUT ? "no answer in time" : "an undecodable reply");
-        return NULL;
+    if (nt_outbox_commit(n->outbox) != 0) {
+        store_failed(n, "commit");
+        return -1;
     }
-    return ctx.n;
-}
-
-static void on_snapshot_reply(hb_client_t *c, hb_client_outcome_t outcome, ProtobufCMessage *reply,
-                              void *arg)
-{
-    notifier_t *n = ((sync_ctx_t *)arg)->n;
-    bool current = ((sync_ctx_t *)arg)->epoch == n->sync_epoch;
-    if (current)
-        n->snapshot_asked = false; /* asked again at the next scan, if need be */
-    n = sync_reply(outcome, arg, "snapshot");
-    if (n && !n->live)
-        on_snapshot(n, (const Hallbus__Reply *)reply);
-}
-
-static void on_fetch_reply(hb_client_t *c, hb_client_outcome_t outcome, ProtobufCMessage *reply,
-                           void *arg)
-{
-    notifier_t *n = ((sync_ctx_t *)arg)->n;
-    if (((sync_ctx_t *)arg)->epoch == n->sync_epoch)
-        n->fetching = false; /* on a time-out, the next heartbeat asks again */
-    n = sync_reply(outcome, arg, "FetchEvents");
-    if (n && n->live)
-        on_fetched(n, (const Hallbus__Reply *)reply);
-}
-
-static void request_snapshot(notifier_t *n)
-{
-    Hallbus__Request req = HALLBUS__REQUEST__INIT;
-    Hallbus__GetSnapshot gs = HALLBUS__GET_SNAPSHOT__INIT;
-    req.command_case = HALLBUS__REQUEST__COMMAND_GET_SNAPSHOT;
-    req.get_snapshot = &gs;
-    n->count.snapshots++;
-    n->turn_failed = false;
-    if (sync_send(n, &req, on_snapshot_reply))
-        n->snapshot_asked = true;
-    else
-        hb_debug("snapshot request not sent (hall-queue unreachable); will ask again");
-}
-
-static void request_fetch(notifier_t *n)
-{
-    if (n->fetching || !n->live)
-        return;
-    Hallbus__Request req = HALLBUS__REQUEST__INIT;
-    Hallbus__FetchEvents fe = HALLBUS__FETCH_EVENTS__INIT;
-    fe.from_seq = n->last + 1;
-    fe.max_events = FETCH_MAX;
-    req.command_case = HALLBUS__REQUEST__COMMAND_FETCH_EVENTS;
-    req.fetch_events = &fe;
-    if (sync_send(n, &req, on_fetch_reply)) {
-        n->fetching = true;
-        n->count.fetches++;
+    if (n->store_down && !n->turn_failed) {
+        n->store_down = false;
+        hb_info("the outbox can be written again: following on from hall event %llu, as after "
+                "a restart",
+                (unsigned long long)nt_outbox_cursor(n->outbox, n->config->hall.id));
     }
+    return 0;
 }
 
 /* ── decisions into the outbox ── */
@@ -220,33 +146,73 @@ static void on_decision(const nt_decision_t *d, void *arg)
     free(fields_json);
 }
 
-/* ── events ── */
+/* ── the hall's events (hallbus/follow_sub.h: a snapshot for the model of
+ * the lines, then every event from the stored cursor, in order) ── */
 
-/* Decides ENV's messages into the outbox. False if a write failed: the
- * turn is rolled back and no further event may be taken. */
-static bool take_event(notifier_t *n, const Hallbus__Envelope *env)
+/* The snapshot: the model of the lines is rebuilt from it; the follower
+ * follows on from its last (the stored cursor, or the snapshot's seq on a
+ * first start or a new hall store), which becomes the cursor. */
+static void on_load(void *arg, const Hallbus__Snapshot *snap)
 {
+    notifier_t *n = arg;
+    n->turn_failed = false;
+    n->model_seq = snap->seq;
+    nt_tracker_load(n->tracker, snap);
+    if (n->turn_failed)
+        return;
+    uint64_t from = hb_follower_last(follower(n));
+    if (nt_outbox_set_cursor(n->outbox, n->config->hall.id, from) != 0) {
+        store_failed(n, "resync");
+        return;
+    }
+    hb_info("in step with hall %s: snapshot at event %llu, %u waiting; taking events after %llu",
+            n->config->hall.id, (unsigned long long)snap->seq, nt_tracker_waiting(n->tracker),
+            (unsigned long long)from);
+}
+
+/* Decides ENV's messages into the outbox, with the cursor. Events at or
+ * below the snapshot (from the journal) only decide their own messages:
+ * the model has them. -1 if a write failed (the follower was sent back). */
+static int on_event(void *arg, const Hallbus__Envelope *env, const uint8_t *bytes, size_t len,
+                    int64_t received_at)
+{
+    notifier_t *n = arg;
+    if (n->turn_failed)
+        return -1;
     n->count.events++;
     int fits = nt_tracker_event(n->tracker, env, env->seq > n->model_seq);
     if (n->turn_failed)
-        return false;
+        return -1;
     if (nt_outbox_set_cursor(n->outbox, n->config->hall.id, env->seq) != 0) {
         store_failed(n, "cursor");
-        return false;
+        return -1;
     }
-    n->last = env->seq;
     if (fits != 0) {
         /* the model of the lines is out of step with the hall's: its "N
          * ahead" would be wrong from now on. Start again from a snapshot;
          * the events after this one come from the journal. */
         n->count.resyncs++;
-        n->live = false;
-        n->fetching = false;
-        n->sync_epoch++;
-        request_snapshot(n);
-        return false;
+        hb_follower_resync(follower(n), "the model of the lines is out of step", hb_mono_us());
     }
-    return true;
+    return 0;
+}
+
+/* FROM..TO are gone from hall-queue's journal: their messages are lost
+ * (the follower logged it and resyncs); the cursor passes them. */
+static int on_gap(void *arg, uint64_t from, uint64_t to, const char *reason)
+{
+    notifier_t *n = arg;
+    if (n->turn_failed)
+        return -1;
+    n->count.gone++;
+    hb_error("the messages of hall events %llu..%llu are lost (%s); starting again from a "
+             "snapshot",
+             (unsigned long long)from, (unsigned long long)to, reason);
+    if (nt_outbox_set_cursor(n->outbox, n->config->hall.id, to) != 0) {
+        store_failed(n, "cursor");
+        return -1;
+    }
+    return 0;
 }
 
 static void after_batch(notifier_t *n)
@@ -255,138 +221,9 @@ static void after_batch(notifier_t *n)
         nt_sender_scan(n); /* new messages go out now, not at the next scan */
 }
 
-static void on_sub_msg(hb_zsock_t *zs, zmq_msg_t *frames, int nframes, bool overflow, void *arg)
-{
-    notifier_t *n = arg;
-    if (nframes != 2 || overflow) {
-        if (n->count.malformed++ % 1000 == 0)
-            hb_warn("ignored a bus message of %d frame(s) (%lu malformed so far)", nframes,
-                    n->count.malformed);
-        return;
-    }
-    Hallbus__Envelope *env = NULL;
-    const char *why = NULL;
-    if (hb_envelope_decode(zmq_msg_data(&frames[1]), zmq_msg_size(&frames[1]), &env, &why) !=
-        HB_DECODE_OK) {
-        if (n->count.malformed++ % 1000 == 0)
-            hb_warn("ignored a malformed event: %s (%lu malformed so far)", why ? why : "?",
-                    n->count.malformed);
-        return;
-    }
-    if (!env->hall_id || strcmp(env->hall_id, n->config->hall.id) != 0) {
-        n->count.foreign++;
-    } else if (!n->live) {
-        /* syncing: the journal gives these again once the snapshot is in */
-    } else if (env->event_case == HALLBUS__ENVELOPE__EVENT_HEARTBEAT) {
-        n->count.heartbeats++;
-        if (env->seq > n->last && !n->fetching) {
-            n->count.gaps++;
-            hb_info("heartbeat says the hall is at event %llu, we are at %llu: fetching the rest",
-                    (unsigned long long)env->seq, (unsigned long long)n->last);
-            request_fetch(n);
-        }
-    } else if (env->seq <= n->last) {
-        /* already taken into account */
-    } else if (env->seq == n->last + 1 && !n->fetching) {
-        take_event(n, env);
-    } else if (!n->fetching) {
-        n->count.gaps++;
-        hb_info("gap: event %llu after %llu; fetching the missing ones from hall-queue's journal",
-                (unsigned long long)env->seq, (unsigned long long)n->last);
-        request_fetch(n);
-    }
-    hallbus__envelope__free_unpacked(env, NULL);
-}
-
-static void on_sub_batch(hb_zsock_t *zs, void *arg)
+static void on_follow_batch(void *arg)
 {
     after_batch(arg);
-}
-
-static void on_snapshot(notifier_t *n, const Hallbus__Reply *r)
-{
-    if (r->code != HALLBUS__STATUS_CODE__OK || r->result_case != HALLBUS__REPLY__RESULT_SNAPSHOT) {
-        hb_warn("hall-queue refused the snapshot: %s %s", hb_status_name(r->code),
-                r->message ? r->message : "");
-        return;
-    }
-    n->turn_failed = false;
-    const Hallbus__Snapshot *snap = r->snapshot;
-    uint64_t cursor = nt_outbox_cursor(n->outbox, n->config->hall.id);
-    n->model_seq = snap->seq;
-    nt_tracker_load(n->tracker, snap);
-    if (cursor == 0 || n->skip_to_snapshot) {
-        n->last = snap->seq;
-    } else if (cursor > snap->seq) {
-        hb_warn("the outbox has seen event %llu but the hall is at %llu (a new hall store?); "
-                "following the hall from there",
-                (unsigned long long)cursor, (unsigned long long)snap->seq);
-        n->last = snap->seq;
-    } else {
-        n->last = cursor;
-    }
-    if (n->turn_failed || nt_outbox_set_cursor(n->outbox, n->config->hall.id, n->last) != 0 ||
-        nt_commit(n) != 0) {
-        if (!n->turn_failed)
-            store_failed(n, "resync");
-        return;
-    }
-    n->skip_to_snapshot = false;
-    n->live = true;
-    if (n->store_down) {
-        n->store_down = false;
-        hb_info("the outbox can be written again: resyncing from hall event %llu, as after a "
-                "restart",
-                (unsigned long long)n->last);
-    }
-    hb_info("in step with hall %s: snapshot at event %llu, %u waiting; taking events after %llu",
-            n->config->hall.id, (unsigned long long)snap->seq, nt_tracker_waiting(n->tracker),
-            (unsigned long long)n->last);
-    if (n->last < snap->seq)
-        request_fetch(n);
-}
-
-static void on_fetched(notifier_t *n, const Hallbus__Reply *r)
-{
-    if (r->code == HALLBUS__STATUS_CODE__GONE) {
-        n->count.gone++;
-        hb_error("events after %llu are gone from hall-queue's journal (%s): their messages are "
-                 "lost; starting again from a snapshot",
-                 (unsigned long long)n->last, r->message ? r->message : "");
-        n->live = false;
-        n->skip_to_snapshot = true;
-        request_snapshot(n);
-        return;
-    }
-    if (r->code != HALLBUS__STATUS_CODE__OK || r->result_case != HALLBUS__REPLY__RESULT_EVENTS) {
-        hb_warn("hall-queue refused FetchEvents: %s %s; will ask again", hb_status_name(r->code),
-                r->message ? r->message : "");
-        return;
-    }
-    const Hallbus__EventBatch *b = r->events;
-    for (size_t i = 0; i < b->n_envelopes; i++) {
-        Hallbus__Envelope *env = NULL;
-        if (hb_envelope_decode(b->envelopes[i].data, b->envelopes[i].len, &env, NULL) !=
-            HB_DECODE_OK) {
-            n->count.malformed++;
-            hb_warn("event %llu in hall-queue's journal does not decode; asking again at the "
-                    "next heartbeat",
-                    (unsigned long long)n->last + 1);
-            after_batch(n);
-            return; /* no fetch right away: that would spin on the same bad entry */
-        }
-        bool ok = true;
-        if (env->seq == n->last + 1) {
-            n->count.fetched++;
-            ok = take_event(n, env);
-        }
-        hallbus__envelope__free_unpacked(env, NULL);
-        if (!ok)
-            return;
-    }
-    if (b->last_seq > n->last && b->n_envelopes > 0)
-        request_fetch(n);
-    after_batch(n);
 }
 
 static void on_queue_batch(hb_client_t *c, void *arg)
@@ -397,8 +234,6 @@ static void on_queue_batch(hb_client_t *c, void *arg)
 static void on_scan(uv_timer_t *t)
 {
     notifier_t *n = t->data;
-    if (!n->live && !n->snapshot_asked && hb_mono_us() >= n->resync_after_us)
-        request_snapshot(n);
     nt_sender_scan(n);
 }
 
@@ -419,19 +254,23 @@ void nt_commit_soon(notifier_t *n)
 static void log_stats(notifier_t *n)
 {
     nt_counters_t *c = &n->count;
+    hb_follow_sub_counters_t fc = hb_follow_sub_counters(n->follow);
+    unsigned long fetches = fc.requests - fc.follower.snapshot_requests;
     unsigned counts[4];
     nt_outbox_counts(n->outbox, counts);
-    hb_info("events %lu (fetched %lu, gaps %lu, malformed %lu, lost to the journal %lu), "
+    hb_info("events %lu (fetched %lu in %lu request(s), snapshots %lu, malformed %lu, lost to "
+            "the journal %lu), "
             "decisions %lu (new %lu, repeats %lu); outbox write failures %lu; attempts %lu: sent "
             "%lu, retried %lu, failed "
             "%lu, expired %lu; contacts unresolved %lu; HTTP 5xx %lu, 4xx %lu, other %lu, "
             "timeouts %lu, unreachable %lu; command failures %lu; rate-delayed %lu; outbox: "
             "%u pending, %u sent, %u failed, %u expired; at event %llu",
-            c->events, c->fetched, c->gaps, c->malformed, c->gone, c->decisions, c->added,
-            c->duplicates, c->store_failures, c->attempts, c->sent, c->retried, c->failed,
-            c->expired, c->resolve_failed, c->http_5xx, c->http_4xx, c->http_other, c->timeouts,
-            c->unreachable, c->command_failed, c->rate_delayed, counts[0], counts[1], counts[2],
-            counts[3], (unsigned long long)n->last);
+            c->events, fc.follower.fetched, fetches, fc.follower.snapshots, fc.malformed, c->gone,
+            c->decisions, c->added, c->duplicates, c->store_failures, c->attempts, c->sent,
+            c->retried, c->failed, c->expired, c->resolve_failed, c->http_5xx, c->http_4xx,
+            c->http_other, c->timeouts, c->unreachable, c->command_failed, c->rate_delayed,
+            counts[0], counts[1], counts[2], counts[3],
+            (unsigned long long)hb_follower_last(follower(n)));
 }
 
 static void on_stats(uv_timer_t *t)
@@ -453,7 +292,8 @@ static void on_stop(void *arg)
 {
     notifier_t *n = arg;
     n->stopping = true;
-    hb_zsock_close(&n->sub);
+    log_stats(n); /* the follower's counters go with it */
+    hb_follow_sub_close(&n->follow);
     hb_client_close(&n->queue);
     hb_server_close(&n->query);
     uv_close((uv_handle_t *)&n->scan, NULL);
@@ -521,19 +361,31 @@ int main(int argc, char **argv)
     n.loop = uv_default_loop();
     n.loop->data = &n;
     n.ctx = zmq_ctx_new();
-    void *sub = hb_socket_open(n.ctx, ZMQ_SUB, n.config->endpoints.bus_sub, 0, 100000, 0);
     hb_client_config_t cc = {.endpoint = n.config->endpoints.command,
                              .reply_desc = &hallbus__reply__descriptor,
                              .hwm = 100000,
                              .on_batch = on_queue_batch,
                              .arg = &n};
     n.queue = hb_client_new(n.loop, n.ctx, &cc);
-    if (!sub || !n.queue || nt_query_start(&n) != 0)
+    hb_follow_sub_config_t fc = {.hall = n.config->hall.id,
+                                 .bus_sub = n.config->endpoints.bus_sub,
+                                 .command = n.config->endpoints.command,
+                                 .actor = "hall-notifier",
+                                 .mode = HB_FOLLOW_JOURNAL,
+                                 .snapshot = true,
+                                 .snapshot_timeout_us = (int64_t)SYNC_TIMEOUT_MS * 1000,
+                                 .gap_timeout_us = (int64_t)GAP_TIMEOUT_S * 1000000,
+                                 .resync_max_us = (int64_t)STORE_RETRY_MAX_MS * 1000,
+                                 .fetch_timeout_ms = SYNC_TIMEOUT_MS,
+                                 .fetch_max = FETCH_MAX,
+                                 .cb = {.load = on_load,
+                                        .apply = on_event,
+                                        .gap = on_gap,
+                                        .batch = on_follow_batch,
+                                        .arg = &n}};
+    n.follow = hb_follow_sub_new(n.loop, n.ctx, &fc, nt_outbox_cursor(n.outbox, n.config->hall.id));
+    if (!n.follow || !n.queue || nt_query_start(&n) != 0)
         return 1;
-    char prefix[HB_TOPIC_MAX];
-    hb_topic_prefix(n.config->hall.id, prefix);
-    zmq_setsockopt(sub, ZMQ_SUBSCRIBE, prefix, strlen(prefix));
-    n.sub = hb_zsock_new(n.loop, sub, on_sub_msg, on_sub_batch, &n);
     n.http = nt_http_new(n.loop);
     nt_sender_init(&n);
     uv_timer_init(n.loop, &n.scan);
@@ -544,7 +396,7 @@ int main(int argc, char **argv)
     uv_timer_start(&n.stats, on_stats, 60000, 60000);
     hb_signals_start(&n.signals, n.loop, on_stop, &n);
 
-    request_snapshot(&n);
+    hb_follow_sub_start(n.follow);
     hb_info("hall %s: outbox %s (cursor at event %llu); events from %s, contacts from %s; "
             "queries on %s; channels: webhook %s, sms %s, command %s",
             n.config->hall.id, db_path,
@@ -555,7 +407,6 @@ int main(int argc, char **argv)
 
     uv_run(n.loop, UV_RUN_DEFAULT);
 
-    log_stats(&n);
     zmq_ctx_term(n.ctx);
     int rc = uv_loop_close(n.loop);
     if (rc != 0)

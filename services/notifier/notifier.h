@@ -13,6 +13,7 @@
 #include "hallbus.pb-c.h"
 #include "hallbus/client.h"
 #include "hallbus/config.h"
+#include "hallbus/follow_sub.h"
 #include "hallbus/server.h"
 #include "hallbus/signals.h"
 #include "hallbus/zsock_uv.h"
@@ -34,12 +35,10 @@ typedef struct {
 } nt_chan_state_t;
 
 typedef struct {
-    unsigned long events, heartbeats, malformed, foreign, gaps, fetches, fetched, snapshots, gone;
+    unsigned long events, gone;
     unsigned long decisions, added, duplicates, born_expired;
-    unsigned long store_failures;
-    unsigned long resyncs;
-        /* the model of the lines out of step: a fresh snapshot */ /* writes to the outbox that
-                                                                      failed (a full disk) */
+    unsigned long store_failures; /* writes to the outbox that failed (a full disk) */
+    unsigned long resyncs;        /* the model of the lines out of step: a fresh snapshot */
     unsigned long attempts, sent, retried, failed, expired, resolve_failed, rate_delayed;
     unsigned long http_5xx, http_4xx, http_other, timeouts, unreachable, command_failed;
 } nt_counters_t;
@@ -51,8 +50,7 @@ typedef struct notifier_s {
     nt_outbox_t *outbox;
     nt_tracker_t *tracker;
     void *ctx;
-    hb_zsock_t *sub;
-    hb_client_t *queue; /* requests to hall-queue: snapshots, journal, contacts */
+    hb_client_t *queue; /* ResolveContact to hall-queue (the follower has its own) */
     hb_server_t *query; /* notifier.query */
     nt_http_t *http;
     uv_timer_t scan, stats;
@@ -61,20 +59,14 @@ typedef struct notifier_s {
     hb_signals_t signals;
     bool stopping;
 
-    /* the Clone pattern */
-    bool live;             /* a snapshot has been applied */
-    bool skip_to_snapshot; /* the journal lost events: start from the next snapshot */
-    bool fetching;
-    uint64_t last;      /* last hall event taken into account */
+    /* the hall's events: the common follower, journal mode with a snapshot */
+    hb_follow_sub_t *follow;
     uint64_t model_seq; /* the snapshot the model was built from */
-    bool snapshot_asked;
-    unsigned sync_epoch; /* replies to requests of an earlier epoch are stale */
 
     /* the outbox could not be written: no events are taken until a resync
      * from what the store holds (as after a restart) succeeds */
     bool store_down;
-    bool turn_failed;        /* a write failed in this turn: decide nothing more */
-    int64_t resync_after_us; /* monotonic */
+    bool turn_failed; /* a write failed: decide nothing more until the next snapshot */
 
     attempt_t *inflight; /* by outbox id */
     unsigned inflight_count;

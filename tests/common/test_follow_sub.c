@@ -39,9 +39,45 @@ static Hallbus__StatusCode refused_code;
 static char refused_message[64];
 static uint32_t summary_waiting;
 
+static int fetch_requests;
+static uint64_t fetched_from, applied_at_load;
+
+/* FetchEvents: the journal is events 1..hall_seq (window.opened each). */
+static void answer_fetch(hb_server_t *s, const hb_route_t *route, const Hallbus__Request *req)
+{
+    fetch_requests++;
+    fetched_from = req->fetch_events->from_seq;
+    Hallbus__Reply r = HALLBUS__REPLY__INIT;
+    Hallbus__EventBatch b = HALLBUS__EVENT_BATCH__INIT;
+    ProtobufCBinaryData data[16];
+    uint8_t bufs[16][128];
+    size_t n = 0;
+    for (uint64_t seq = fetched_from; seq <= hall_seq && n < 16; seq++, n++) {
+        Hallbus__Envelope env = HALLBUS__ENVELOPE__INIT;
+        Hallbus__WindowOpened wo = HALLBUS__WINDOW_OPENED__INIT;
+        env.hall_id = HALL;
+        env.seq = seq;
+        env.event_case = HALLBUS__ENVELOPE__EVENT_WINDOW_OPENED;
+        env.window_opened = &wo;
+        data[n].len = hallbus__envelope__pack(&env, bufs[n]);
+        data[n].data = bufs[n];
+    }
+    b.envelopes = data;
+    b.n_envelopes = n;
+    b.last_seq = hall_seq;
+    r.request_id = req->request_id;
+    r.result_case = HALLBUS__REPLY__RESULT_EVENTS;
+    r.events = &b;
+    hb_server_reply(s, route, &r.base);
+}
+
 static void on_request(hb_server_t *s, const hb_route_t *route, ProtobufCMessage *msg, void *arg)
 {
     Hallbus__Request *req = (Hallbus__Request *)msg;
+    if (req->command_case == HALLBUS__REQUEST__COMMAND_FETCH_EVENTS) {
+        answer_fetch(s, route, req);
+        return;
+    }
     cr_assert_eq(req->command_case, HALLBUS__REQUEST__COMMAND_GET_SNAPSHOT);
     cr_assert_str_eq(req->hall_id, HALL);
     snapshot_requests++;
@@ -66,6 +102,7 @@ static void cb_load(void *arg, const Hallbus__Snapshot *snap)
 {
     loads++;
     loaded_seq = snap->seq;
+    applied_at_load = (uint64_t)napplied;
 }
 
 static int cb_apply(void *arg, const Hallbus__Envelope *env, const uint8_t *b, size_t n, int64_t t)
@@ -187,6 +224,8 @@ static void setup(void)
     refusals = 0;
     refused_code = HALLBUS__STATUS_CODE__OK;
     refused_message[0] = '\0';
+    fetch_requests = 0;
+    fetched_from = applied_at_load = 0;
 }
 
 static void teardown(void)
@@ -339,4 +378,51 @@ Test(follow_sub, a_refused_snapshot_is_told_and_asked_again)
     cr_assert(RUN_UNTIL(synced_now, 2000));
     cr_assert_eq(refusals, refused_before, "an answer is not a refusal");
     cr_assert_geq(snapshot_requests, 2);
+}
+
+/* Journal with a snapshot (hall-notifier): the owner stored up to #2 and
+ * the hall is at #5. The snapshot is loaded first, then #3..#5 come from
+ * the journal, then the live events; a gap while live is fetched, not a
+ * snapshot. */
+Test(follow_sub, with_a_snapshot_the_journal_from_the_cursor_comes_before_live_events)
+{
+    hall_seq = 5;
+    hb_follow_sub_config_t c = {.hall = HALL,
+                                .bus_sub = bus_ep,
+                                .command = cmd_ep,
+                                .actor = "test",
+                                .mode = HB_FOLLOW_JOURNAL,
+                                .snapshot = true,
+                                .gap_timeout_us = 5000000,
+                                .snapshot_timeout_us = 1000000,
+                                .cb = {.load = cb_load,
+                                       .apply = cb_apply,
+                                       .heartbeat = cb_heartbeat,
+                                       .synced = cb_synced,
+                                       .batch = cb_batch}};
+    fs = hb_follow_sub_new(&loop, ctx, &c, 2);
+    cr_assert(fs);
+    hb_follow_sub_start(fs);
+    cr_assert(RUN_UNTIL(loads == 1 && napplied == 3, 5000), "loaded, then the journal");
+    cr_assert_eq(applied_at_load, 0, "nothing applied before the snapshot");
+    cr_assert_eq(loaded_seq, 5);
+    cr_assert_eq(fetched_from, 3);
+    cr_assert_eq(applied[0], 3);
+    cr_assert_eq(applied[2], 5);
+    cr_assert(RUN_UNTIL(synced_now, 2000));
+    wait_subscribed(5);
+    hall_seq = 7;
+    publish_event(6);
+    cr_assert(RUN_UNTIL(napplied == 4, 5000));
+    cr_assert_eq(applied[3], 6);
+    hall_seq = 9; /* 7 and 8 lost on the way */
+    publish_event(9);
+    cr_assert(RUN_UNTIL(napplied == 7, 5000), "7 and 8 fetched, then 9 (%d)", napplied);
+    cr_assert_eq(applied[4], 7);
+    cr_assert_eq(applied[5], 8);
+    cr_assert_eq(applied[6], 9);
+    cr_assert_eq(fetch_requests, 2);
+    cr_assert_eq(fetched_from, 7);
+    cr_assert_eq(snapshot_requests, 1, "the model was never out of step: one snapshot");
+    cr_assert_eq(loads, 1);
 }

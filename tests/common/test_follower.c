@@ -577,3 +577,214 @@ Test(follower_clone, after_a_quiet_while_a_resync_is_asked_at_once_again)
     heartbeat("t1", 100, 60 * SEC); /* a real gap, a minute later */
     cr_assert_eq(lg.snapshot_asks, asks + 1);
 }
+
+/* ── journal with a snapshot (hall-notifier: a model from a snapshot, and
+ * every event decided in order from the owner's stored cursor) ── */
+
+TestSuite(follower_replay, .fini = stop);
+
+static uint64_t resync_at, rewind_at, rewind_to;
+
+/* Applies as s_apply; at RESYNC_AT the owner's model is out of step (it
+ * resyncs, the event applied); at REWIND_AT its store failed (it goes back
+ * to REWIND_TO and resyncs, the event not applied). */
+static int s_apply_owner(void *arg, const Hallbus__Envelope *env, const uint8_t *b, size_t len,
+                         int64_t at)
+{
+    if (env->seq == rewind_at) {
+        rewind_at = 0;
+        hb_follower_rewind(&f, rewind_to);
+        hb_follower_resync(&f, "the store failed", 0);
+        return -1;
+    }
+    s_apply(arg, env, b, len, at);
+    if (env->seq == resync_at) {
+        resync_at = 0;
+        hb_follower_resync(&f, "out of step", 0);
+    }
+    return 0;
+}
+
+static void replay_start(uint64_t cursor)
+{
+    memset(&lg, 0, sizeof lg);
+    resync_at = rewind_at = rewind_to = 0;
+    hb_follower_config_t c = {.hall = "t1",
+                              .mode = HB_FOLLOW_JOURNAL,
+                              .snapshot = true,
+                              .gap_timeout_us = 5 * SEC,
+                              .snapshot_timeout_us = 2 * SEC,
+                              .sink = {.apply = s_apply_owner,
+                                       .load = s_load,
+                                       .ask_snapshot = s_ask,
+                                       .fetch = s_fetch,
+                                       .gap = s_gap,
+                                       .arg = &lg}};
+    cr_assert_eq(hb_follower_init(&f, &c, cursor), 0);
+}
+
+Test(follower_replay, the_journal_from_the_cursor_comes_before_the_events_buffered)
+{
+    replay_start(5);
+    hb_follower_start(&f, 0);
+    cr_assert_eq(lg.snapshot_asks, 1, "a snapshot first");
+    cr_assert_eq(lg.nfetch, 0, "and no fetch before it");
+    bus(6, 1);
+    heartbeat("t1", 12, 1);
+    bus(11, 1);
+    bus(12, 1);
+    cr_assert_eq(lg.nstored, 0, "nothing is applied before the snapshot");
+    cr_assert_eq(lg.nfetch, 0);
+    cr_assert_not(hb_follower_synced(&f, 1));
+    cr_assert(hb_follower_snapshot(&f, NULL, 10, 2));
+    cr_assert_eq(lg.loads, 1);
+    cr_assert_eq(hb_follower_snapshot_seq(&f), 10);
+    /* 6 was held: applied at once; 7..10 come from the journal */
+    assert_stored((uint64_t[]){6}, 1);
+    cr_assert_eq(lg.nfetch, 1);
+    cr_assert_eq(lg.fetch_from[0], 7);
+    journal(7, 10, 12, 3);
+    assert_stored((uint64_t[]){6, 7, 8, 9, 10, 11, 12}, 7);
+    cr_assert(hb_follower_synced(&f, 3));
+    cr_assert_eq(lg.snapshot_asks, 1);
+    cr_assert_not(hb_follower_snapshot(&f, NULL, 12, 4), "a late snapshot is not loaded");
+}
+
+Test(follower_replay, a_first_start_and_a_new_hall_store_follow_on_from_the_snapshot)
+{
+    replay_start(0);
+    hb_follower_start(&f, 0);
+    cr_assert(hb_follower_snapshot(&f, NULL, 10, 1));
+    cr_assert_eq(lg.nfetch, 0, "a first start does not replay the day");
+    bus(11, 2);
+    assert_stored((uint64_t[]){11}, 1);
+    hb_follower_dispose(&f);
+
+    replay_start(20); /* the owner has seen more than the hall has: a new store */
+    hb_follower_start(&f, 0);
+    cr_assert(hb_follower_snapshot(&f, NULL, 10, 1));
+    cr_assert_eq(hb_follower_last(&f), 10);
+    cr_assert_eq(lg.nfetch, 0);
+    bus(11, 2);
+    assert_stored((uint64_t[]){11}, 1);
+}
+
+Test(follower_replay, a_gap_while_live_is_fetched_from_the_journal_not_a_snapshot)
+{
+    replay_start(10);
+    hb_follower_start(&f, 0);
+    hb_follower_snapshot(&f, NULL, 10, 1);
+    bus(11, 2);
+    bus(13, 2);
+    cr_assert_eq(lg.nfetch, 1);
+    cr_assert_eq(lg.fetch_from[0], 12);
+    journal(12, 12, 13, 3);
+    assert_stored((uint64_t[]){11, 12, 13}, 3);
+    heartbeat("t1", 15, 4); /* loss at the tail */
+    cr_assert_eq(lg.nfetch, 2);
+    cr_assert_eq(lg.fetch_from[1], 14);
+    journal(14, 15, 15, 5);
+    assert_stored((uint64_t[]){11, 12, 13, 14, 15}, 5);
+    cr_assert_eq(lg.snapshot_asks, 1, "the model was never out of step");
+}
+
+Test(follower_replay, events_gone_from_the_journal_are_a_gap_and_a_fresh_snapshot)
+{
+    replay_start(10);
+    hb_follower_start(&f, 0);
+    hb_follower_snapshot(&f, NULL, 10, 1);
+    bus(15, 2);
+    cr_assert_eq(lg.fetch_from[0], 11);
+    hb_follower_gone(&f, 13, "gone", 0, 3);
+    cr_assert_eq(lg.ngaps, 1);
+    cr_assert_eq(lg.gap_from[0], 11);
+    cr_assert_eq(lg.gap_to[0], 12);
+    cr_assert(f.snapshot_owed, "the model lacks them: a fresh snapshot (when the bound allows)");
+    hb_follower_tick(&f, 1 * SEC);
+    cr_assert_eq(lg.snapshot_asks, 2);
+    cr_assert_eq(lg.nfetch, 1, "no fetch before it is in");
+    bus(16, 4);
+    cr_assert(hb_follower_snapshot(&f, NULL, 16, 5 * SEC));
+    cr_assert_eq(lg.fetch_from[1], 13, "the journal from after the gap");
+    journal(13, 16, 16, 5 * SEC);
+    assert_stored((uint64_t[]){1000011, 13, 14, 15, 16}, 5);
+    cr_assert(hb_follower_synced(&f, 5 * SEC));
+}
+
+Test(follower_replay, an_owner_out_of_step_resyncs_from_inside_apply_and_nothing_follows_it)
+{
+    replay_start(5);
+    hb_follower_start(&f, 0);
+    bus(11, 1);
+    hb_follower_snapshot(&f, NULL, 10, 1);
+    resync_at = 8;
+    journal(6, 10, 11, 2);
+    assert_stored((uint64_t[]){6, 7, 8}, 3);
+    cr_assert_eq(hb_follower_last(&f), 8, "8 was applied");
+    hb_follower_tick(&f, 1 * SEC); /* the resync, once the rate bound allows */
+    cr_assert_eq(lg.snapshot_asks, 2);
+    cr_assert_str_eq(lg.ask_why, "out of step");
+    cr_assert_eq(lg.nfetch, 1);
+    cr_assert(hb_follower_snapshot(&f, NULL, 11, 1 * SEC));
+    cr_assert_eq(lg.fetch_from[1], 9);
+    journal(9, 11, 11, 1 * SEC);
+    assert_stored((uint64_t[]){6, 7, 8, 9, 10, 11}, 6);
+    cr_assert_eq(f.counters.stale, 1, "11 held was dropped: the journal gave it first");
+}
+
+/* The owner's store failed (a full disk): it goes back to what it holds
+ * and starts again from a snapshot; nothing after the failure is taken. */
+Test(follower_replay, a_store_that_went_back_is_followed_from_what_it_holds)
+{
+    replay_start(5);
+    hb_follower_start(&f, 0);
+    hb_follower_snapshot(&f, NULL, 10, 1);
+    rewind_at = 9;
+    rewind_to = 6;
+    journal(6, 10, 10, 2);
+    assert_stored((uint64_t[]){6, 7, 8}, 3);
+    cr_assert_eq(hb_follower_last(&f), 6);
+    cr_assert_eq(lg.ngaps, 0, "nothing is recorded as lost");
+    /* the resync is owed until the rate bound allows it; then the journal from 7 */
+    hb_follower_tick(&f, 1 * SEC);
+    cr_assert_eq(lg.snapshot_asks, 2);
+    cr_assert(hb_follower_snapshot(&f, NULL, 10, 1 * SEC));
+    cr_assert_eq(lg.fetch_from[1], 7);
+    journal(7, 10, 10, 1 * SEC);
+    assert_stored((uint64_t[]){6, 7, 8, 7, 8, 9, 10}, 7);
+}
+
+Test(follower_replay, an_unanswered_snapshot_is_asked_again_and_heartbeats_fetch_nothing_meanwhile)
+{
+    replay_start(5);
+    hb_follower_start(&f, 0);
+    heartbeat("t1", 9, 1 * SEC);
+    cr_assert_eq(lg.nfetch, 0);
+    hb_follower_tick(&f, 1 * SEC);
+    cr_assert_eq(lg.snapshot_asks, 1);
+    hb_follower_tick(&f, 3 * SEC);
+    cr_assert_eq(lg.snapshot_asks, 2, "asked again after the snapshot time-out");
+    hb_follower_snapshot(&f, NULL, 9, 3 * SEC);
+    cr_assert_eq(lg.fetch_from[0], 6);
+    hb_follower_tick(&f, 60 * SEC);
+    cr_assert_eq(lg.snapshot_asks, 2, "live: the tick asks nothing");
+}
+
+/* Clone mode: an owner that resyncs from inside apply stops the buffered
+ * events that follow. */
+Test(follower_clone, an_owner_resyncing_from_inside_apply_stops_the_buffered_events)
+{
+    clone_start(0);
+    f.config.sink.apply = s_apply_owner;
+    resync_at = 12;
+    rewind_at = 0;
+    hb_follower_start(&f, 0);
+    bus(11, 1);
+    bus(12, 1);
+    bus(13, 1);
+    cr_assert(hb_follower_snapshot(&f, NULL, 10, 1));
+    assert_stored((uint64_t[]){11, 12}, 2);
+    hb_follower_tick(&f, 1 * SEC);
+    cr_assert_eq(lg.snapshot_asks, 2);
+    cr_assert_not(hb_follower_synced(&f, 1));
+}

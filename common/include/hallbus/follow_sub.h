@@ -6,7 +6,8 @@
  * is counted as malformed and dropped. Events and heartbeats go to the
  * follower; a tick timer (100 ms) gives it the time. What the follower asks
  * for goes to hall-queue through an async client (client.h): GetSnapshot
- * in clone mode, FetchEvents in journal mode, and the answers go back to
+ * in clone mode, FetchEvents in journal mode (both with `snapshot`: the
+ * notifier's model and every event from its cursor), and the answers go back to
  * it. The owner sees only the callbacks: load a snapshot, apply an event,
  * the heartbeat's summaries, synced or not, and (journal mode) gaps and
  * rejects. Nothing here decides anything about sequence: follower.c does. */
@@ -31,7 +32,9 @@ typedef struct hb_follow_sub_s hb_follow_sub_t;
  * (load in clone mode, gap in journal mode are the ones that matter). ARG
  * is the callbacks'. Borrowed arguments are valid during the call only. */
 typedef struct {
-    /* clone: replace the state with SNAPSHOT (then events follow it) */
+    /* clone (or snapshot): replace the state with SNAPSHOT (then events
+     * follow it; with snapshot, those at or below hb_follower_snapshot_seq
+     * first, from the journal: the snapshot has them already) */
     void (*load)(void *arg, const Hallbus__Snapshot *snapshot);
     /* ENV in sequence; BYTES/LEN its encoding (NULL/0 in clone mode unless
      * keep_bytes). 0, or -1 (journal mode: held and tried again). */
@@ -65,6 +68,7 @@ typedef struct {
     /* as in hb_follower_config_t (0: never / the defaults) */
     int64_t ttl_us, snapshot_timeout_us, gap_timeout_us, resync_min_us, resync_max_us;
     bool keep_bytes;
+    bool snapshot;             /* journal: a snapshot first, then the journal (follower.h) */
     uint32_t fetch_timeout_ms; /* journal: a FetchEvents unanswered (0: 2000) */
     uint32_t fetch_max;        /* journal: events per FetchEvents (0: HB_FOLLOW_SUB_FETCH_MAX) */
     int sub_hwm;               /* 0: 100000 */

@@ -24,6 +24,19 @@
  *   event held that the hall's own sequence never reached within the gap
  *   timeout is rejected. Nothing is ever skipped silently.
  *
+ *  HB_FOLLOW_JOURNAL with `snapshot` (hall-notifier, which keeps a model
+ *   built from a snapshot AND must decide every event from its stored
+ *   cursor): start and every resync ask for a snapshot first. WAITING:
+ *   events are held (ascending), nothing is applied or fetched. The
+ *   snapshot at S is loaded, then following goes on from the owner's LAST
+ *   as in journal mode: LAST + 1..S come from the journal (the owner's
+ *   apply sees seq <= hb_follower_snapshot_seq: in the snapshot already),
+ *   and the events held are applied only after them, in order. LAST == 0
+ *   (a first start) or LAST > S (a new hall store) follow on from S. A gap
+ *   recorded (GONE, time-out) leaves the model short of events: resync.
+ *   The owner may call hb_follower_resync or hb_follower_rewind from inside
+ *   its sink (apply, gap, load): what follows in that call stops.
+ *
  * Resyncs are rate-bounded: forged or repeated heartbeats must not make
  * every follower fetch a full snapshot each time. Snapshot requests are at
  * least resync_min apart, the interval doubling up to resync_max with each
@@ -57,9 +70,11 @@ typedef struct {
      * could not be applied (journal mode: held and tried again). */
     int (*apply)(void *arg, const Hallbus__Envelope *env, const uint8_t *bytes, size_t len,
                  int64_t received_at);
-    /* clone mode: load SNAPSHOT (as given to hb_follower_snapshot) */
+    /* clone mode, or snapshot: load SNAPSHOT (as given to
+     * hb_follower_snapshot); hb_follower_last is already where following
+     * goes on from */
     void (*load)(void *arg, const void *snapshot);
-    /* clone mode: send a snapshot request now (REASON for the log) */
+    /* clone mode, or snapshot: send a snapshot request now (REASON for the log) */
     void (*ask_snapshot)(void *arg, const char *reason);
     /* journal mode: send FetchEvents from FROM; the answer comes back
      * through hb_follower_fetched / _gone / _fetch_failed */
@@ -79,6 +94,7 @@ typedef struct {
     int64_t gap_timeout_us;               /* journal: missing this long becomes a gap */
     int64_t resync_min_us, resync_max_us; /* 0: the defaults above */
     bool keep_bytes; /* copy an event's bytes while it is buffered (journal mode always) */
+    bool snapshot;   /* journal: a snapshot first, then the journal (above) */
     hb_follow_sink_t sink;
 } hb_follower_config_t;
 
@@ -118,8 +134,9 @@ struct hb_follower_s {
     bool snapshot_owed;
     int64_t asked_at, next_ask_at, interval_us;
     /* journal */
-    uint64_t known_head; /* highest seq known to exist */
-    uint64_t hall_head;  /* the hall's own seq in its last answer */
+    uint64_t snapshot_seq; /* the snapshot last loaded (0: none) */
+    uint64_t known_head;   /* highest seq known to exist */
+    uint64_t hall_head;    /* the hall's own seq in its last answer */
     bool hall_answered, fetching, waiting;
     int64_t missing_since; /* since something is missing; 0 when nothing */
     hb_follow_counters_t counters;
@@ -141,12 +158,15 @@ void hb_follower_heartbeat(hb_follower_t *f, uint64_t seq, int64_t now_us);
 
 /* Clone: the snapshot asked for, at sequence SEQ. If one is awaited, the
  * sink's load(SNAPSHOT) runs, then the buffered events that follow it are
- * applied; true. False (nothing loaded) for a late or unasked one. */
+ * applied; true. False (nothing loaded) for a late or unasked one.
+ * Journal with snapshot: load, then the journal from last + 1 (above). */
 bool hb_follower_snapshot(hb_follower_t *f, const void *snapshot, uint64_t seq, int64_t now_us);
-/* Clone: the snapshot request failed or was refused: asked again when the
- * rate bound allows (at a tick). */
+/* Clone (or snapshot): the snapshot request failed or was refused: asked
+ * again when the rate bound allows (at a tick). */
 void hb_follower_snapshot_failed(hb_follower_t *f, int64_t now_us);
-/* Clone: start a resync now (e.g. the caller saw something wrong). */
+/* Clone (or snapshot): start a resync now (e.g. the caller saw something
+ * wrong: its model is out of step). Journal with snapshot: events held
+ * are kept, a fetch in flight is forgotten. */
 void hb_follower_resync(hb_follower_t *f, const char *reason, int64_t now_us);
 
 /* Journal: hall-queue's answer to a fetch, envelopes packed, and its seq
@@ -182,6 +202,8 @@ bool hb_follower_behind(const hb_follower_t *f);
 bool hb_follower_fetching(const hb_follower_t *f);
 bool hb_follower_waiting(const hb_follower_t *f);
 uint64_t hb_follower_last(const hb_follower_t *f);
+/* The seq of the snapshot last loaded (0: none yet). */
+uint64_t hb_follower_snapshot_seq(const hb_follower_t *f);
 const hb_follow_counters_t *hb_follower_counters(const hb_follower_t *f);
 
 #endif
