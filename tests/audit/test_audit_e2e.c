@@ -31,41 +31,16 @@ static Hallbus__AuditReply *ask(Hallbus__AuditRequest *req)
     return audit_ask(fx.ctx, query_ep, req);
 }
 
-typedef struct {
-    uint64_t last_seq, last_id, gaps, rejected;
-} stats_t;
+typedef audit_stats_t stats_t;
 
 static bool stats(stats_t *out)
 {
-    Hallbus__AuditRequest req = HALLBUS__AUDIT_REQUEST__INIT;
-    Hallbus__AuditStatsQuery q = HALLBUS__AUDIT_STATS_QUERY__INIT;
-    req.query_case = HALLBUS__AUDIT_REQUEST__QUERY_STATS;
-    req.stats = &q;
-    Hallbus__AuditReply *r = ask(&req);
-    if (!r || !r->stats) {
-        if (r)
-            hallbus__audit_reply__free_unpacked(r, NULL);
-        return false;
-    }
-    out->last_seq = r->stats->n_last_seq ? r->stats->last_seq[0] : 0;
-    out->last_id = r->stats->last_id;
-    out->gaps = r->stats->gaps;
-    out->rejected = r->stats->rejected;
-    hallbus__audit_reply__free_unpacked(r, NULL);
-    return true;
+    return audit_stats(fx.ctx, query_ep, out);
 }
 
 static uint64_t queue_seq(void)
 {
-    Hallbus__Request req = HALLBUS__REQUEST__INIT;
-    Hallbus__GetStatus gs = HALLBUS__GET_STATUS__INIT;
-    req.command_case = HALLBUS__REQUEST__COMMAND_GET_STATUS;
-    req.get_status = &gs;
-    Hallbus__Reply *r = hb_fixture_call(&fx, &req);
-    cr_assert_not_null(r);
-    uint64_t seq = r->status->seq;
-    hallbus__reply__free_unpacked(r, NULL);
-    return seq;
+    return audit_queue_seq(&fx);
 }
 
 static bool audit_answers(void *arg)
