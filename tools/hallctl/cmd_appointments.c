@@ -6,21 +6,18 @@
 
 #include "hallctl.h"
 #include "request_cmd.h"
+#include "text.h"
+
+static const char *const appointment_words[] = {
+    [HALLBUS__APPOINTMENT_STATE__BOOKED] = "booked",
+    [HALLBUS__APPOINTMENT_STATE__CANCELLED] = "cancelled",
+    [HALLBUS__APPOINTMENT_STATE__CHECKED_IN] = "checked in",
+    [HALLBUS__APPOINTMENT_STATE__LAPSED] = "lapsed",
+};
 
 static const char *appointment_word(Hallbus__AppointmentState s)
 {
-    switch (s) {
-    case HALLBUS__APPOINTMENT_STATE__BOOKED:
-        return "booked";
-    case HALLBUS__APPOINTMENT_STATE__CANCELLED:
-        return "cancelled";
-    case HALLBUS__APPOINTMENT_STATE__CHECKED_IN:
-        return "checked in";
-    case HALLBUS__APPOINTMENT_STATE__LAPSED:
-        return "lapsed";
-    default:
-        return "?";
-    }
+    return TX_WORD(appointment_words, s, "?");
 }
 
 static void pr_appointment(hallctl_t *ctl, const Hallbus__Reply *reply)

@@ -9,18 +9,15 @@
 #include "request_cmd.h"
 #include "text.h"
 
+static const char *const complaint_words[] = {
+    [HALLBUS__COMPLAINT_STATE__COMPLAINT_OPEN] = "open",
+    [HALLBUS__COMPLAINT_STATE__COMPLAINT_IN_PROGRESS] = "in progress",
+    [HALLBUS__COMPLAINT_STATE__COMPLAINT_REPLIED] = "replied",
+};
+
 static const char *complaint_word(Hallbus__ComplaintState s)
 {
-    switch (s) {
-    case HALLBUS__COMPLAINT_STATE__COMPLAINT_OPEN:
-        return "open";
-    case HALLBUS__COMPLAINT_STATE__COMPLAINT_IN_PROGRESS:
-        return "in progress";
-    case HALLBUS__COMPLAINT_STATE__COMPLAINT_REPLIED:
-        return "replied";
-    default:
-        return "?";
-    }
+    return TX_WORD(complaint_words, s, "?");
 }
 
 /* complaint texts come from citizens: cleaned before a terminal sees them */
