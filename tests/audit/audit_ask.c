@@ -47,3 +47,16 @@ uint64_t audit_queue_seq(hb_fixture_t *fx)
     hallbus__reply__free_unpacked(r, NULL);
     return seq;
 }
+
+Hallbus__AuditReply *audit_history(void *ctx, const char *endpoint, const char *hall,
+                                   uint64_t after_id, uint32_t max)
+{
+    Hallbus__AuditRequest req = HALLBUS__AUDIT_REQUEST__INIT;
+    Hallbus__AuditHistory q = HALLBUS__AUDIT_HISTORY__INIT;
+    q.hall_id = (char *)hall;
+    q.after_id = after_id;
+    q.max = max;
+    req.query_case = HALLBUS__AUDIT_REQUEST__QUERY_HISTORY;
+    req.history = &q;
+    return audit_ask(ctx, endpoint, &req);
+}

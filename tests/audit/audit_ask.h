@@ -14,6 +14,11 @@
  * does not answer within a second. */
 Hallbus__AuditReply *audit_ask(void *ctx, const char *endpoint, Hallbus__AuditRequest *req);
 
+/* One page of hall HALL's history: up to MAX records after record
+ * AFTER_ID. As audit_ask. */
+Hallbus__AuditReply *audit_history(void *ctx, const char *endpoint, const char *hall,
+                                   uint64_t after_id, uint32_t max);
+
 /* What hall-audit's stats say: the last seq of the first hall, the last
  * record id, the gap and rejected records. */
 typedef struct {

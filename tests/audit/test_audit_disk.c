@@ -38,11 +38,6 @@ static void cleanup(void)
     hb_fixture_stop(&fx);
 }
 
-static Hallbus__AuditReply *ask(Hallbus__AuditRequest *req)
-{
-    return audit_ask(fx.ctx, query_ep, req);
-}
-
 /* The last seq of hall t1 stored, and the gaps recorded; false when
  * hall-audit does not answer. */
 static bool stats(uint64_t *last_seq, uint64_t *gaps)
@@ -131,14 +126,7 @@ static void expect_every_event_once(uint64_t head)
 {
     uint64_t cursor = 0, expect = 1;
     for (;;) {
-        Hallbus__AuditRequest req = HALLBUS__AUDIT_REQUEST__INIT;
-        Hallbus__AuditHistory q = HALLBUS__AUDIT_HISTORY__INIT;
-        q.hall_id = "t1";
-        q.after_id = cursor;
-        q.max = 2000;
-        req.query_case = HALLBUS__AUDIT_REQUEST__QUERY_HISTORY;
-        req.history = &q;
-        Hallbus__AuditReply *r = ask(&req);
+        Hallbus__AuditReply *r = audit_history(fx.ctx, query_ep, "t1", cursor, 2000);
         cr_assert_not_null(r);
         for (size_t i = 0; i < r->n_records; i++) {
             const Hallbus__AuditRecord *rec = r->records[i];

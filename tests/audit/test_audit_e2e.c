@@ -26,11 +26,6 @@ static pid_t audit_pid;
 static void *day_sub; /* the report test's own view of the bus (the fixture's socket) */
 static char audit_db[400], query_ep[64], publish_ep[64], extra[512];
 
-static Hallbus__AuditReply *ask(Hallbus__AuditRequest *req)
-{
-    return audit_ask(fx.ctx, query_ep, req);
-}
-
 typedef audit_stats_t stats_t;
 
 static bool stats(stats_t *out)
@@ -477,14 +472,7 @@ Test(audit_e2e, kill_9_of_hall_audit_and_of_hall_queue_mid_burst_leaves_the_chai
     memset(issued, 0, sizeof issued);
     uint64_t cursor = 0, expect = 1;
     for (;;) {
-        Hallbus__AuditRequest req = HALLBUS__AUDIT_REQUEST__INIT;
-        Hallbus__AuditHistory q = HALLBUS__AUDIT_HISTORY__INIT;
-        q.hall_id = "t1";
-        q.after_id = cursor;
-        q.max = 2000;
-        req.query_case = HALLBUS__AUDIT_REQUEST__QUERY_HISTORY;
-        req.history = &q;
-        Hallbus__AuditReply *r = ask(&req);
+        Hallbus__AuditReply *r = audit_history(fx.ctx, query_ep, "t1", cursor, 2000);
         cr_assert_not_null(r);
         for (size_t i = 0; i < r->n_records; i++) {
             const Hallbus__AuditRecord *rec = r->records[i];
