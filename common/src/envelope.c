@@ -107,6 +107,42 @@ const char *hb_event_kind(const Hallbus__Envelope *env)
     return "unknown";
 }
 
+/* The field NAME of ENV's event message when it holds a TYPE, else NULL.
+ * The events of the oneof share one union, so the event's message is found
+ * through the Envelope's descriptor, and its field through the message's. */
+static const void *event_part(const Hallbus__Envelope *env, const char *name,
+                              const ProtobufCMessageDescriptor *type)
+{
+    const ProtobufCFieldDescriptor *which =
+        protobuf_c_message_descriptor_get_field(&hallbus__envelope__descriptor, env->event_case);
+    if (!which || which->type != PROTOBUF_C_TYPE_MESSAGE)
+        return NULL;
+    const ProtobufCMessage *event =
+        *(const ProtobufCMessage *const *)((const char *)env + which->offset);
+    if (!event)
+        return NULL;
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field_by_name(event->descriptor, name);
+    if (!f || f->type != PROTOBUF_C_TYPE_MESSAGE || f->descriptor != type)
+        return NULL;
+    return *(const void *const *)((const char *)event + f->offset);
+}
+
+const Hallbus__Window *hb_event_window(const Hallbus__Envelope *env)
+{
+    return event_part(env, "window", &hallbus__window__descriptor);
+}
+
+const Hallbus__Appointment *hb_event_appointment(const Hallbus__Envelope *env)
+{
+    return event_part(env, "appointment", &hallbus__appointment__descriptor);
+}
+
+const Hallbus__Complaint *hb_event_complaint(const Hallbus__Envelope *env)
+{
+    return event_part(env, "complaint", &hallbus__complaint__descriptor);
+}
+
 int hb_topic(const char *hall, const char *kind, char out[HB_TOPIC_MAX])
 {
     int n = snprintf(out, HB_TOPIC_MAX, "hall.%s.%s", hall, kind);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "hallbus/clock.h"
+#include "hallbus/envelope.h"
 
 static const Hallbus__Ticket *ticket_of(const Hallbus__Envelope *env)
 {
@@ -33,22 +34,6 @@ static const Hallbus__Ticket *ticket_of(const Hallbus__Envelope *env)
     }
 }
 
-static const Hallbus__Window *window_of(const Hallbus__Envelope *env)
-{
-    switch (env->event_case) {
-    case HALLBUS__ENVELOPE__EVENT_WINDOW_OPENED:
-        return env->window_opened->window;
-    case HALLBUS__ENVELOPE__EVENT_WINDOW_PAUSED:
-        return env->window_paused->window;
-    case HALLBUS__ENVELOPE__EVENT_WINDOW_RESUMED:
-        return env->window_resumed->window;
-    case HALLBUS__ENVELOPE__EVENT_WINDOW_CLOSED:
-        return env->window_closed->window;
-    default:
-        return NULL;
-    }
-}
-
 /* "YYYY-MM-DD" by its shape: cheap, where hb_date_valid's mktime would
  * stat the time zone file for every event */
 static bool date_shaped(const char *s)
@@ -70,7 +55,7 @@ void audit_index_of(const Hallbus__Envelope *env, uint32_t rollover_minute, audi
 {
     memset(out, 0, sizeof *out);
     const Hallbus__Ticket *t = ticket_of(env);
-    const Hallbus__Window *w = window_of(env);
+    const Hallbus__Window *w = hb_event_window(env);
     if (t) {
         copy(out->ticket, sizeof out->ticket, t->number);
         if (date_shaped(t->business_date))
@@ -102,9 +87,7 @@ void audit_index_of(const Hallbus__Envelope *env, uint32_t rollover_minute, audi
         break;
     case HALLBUS__ENVELOPE__EVENT_COMPLAINT_FILED:
     case HALLBUS__ENVELOPE__EVENT_COMPLAINT_UPDATED: {
-        const Hallbus__Complaint *cp = env->event_case == HALLBUS__ENVELOPE__EVENT_COMPLAINT_FILED
-                                           ? env->complaint_filed->complaint
-                                           : env->complaint_updated->complaint;
+        const Hallbus__Complaint *cp = hb_event_complaint(env);
         if (cp) {
             copy(out->ticket, sizeof out->ticket, cp->ticket_number);
             if (date_shaped(cp->business_date))

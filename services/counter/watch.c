@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "counter.h"
+#include "hallbus/envelope.h"
 #include "hallbus/log.h"
 
 static uint32_t target_of(counter_t *c, const char *service)
@@ -43,28 +44,13 @@ static uint32_t target_cb(const char *service, void *arg)
 void watch_apply(counter_t *c, const Hallbus__Envelope *env)
 {
     ot_apply_event(&c->overtime, env, target_cb, c);
-    switch (env->event_case) {
-    case HALLBUS__ENVELOPE__EVENT_WINDOW_OPENED:
-        set_window(c, env->window_opened->window);
-        break;
-    case HALLBUS__ENVELOPE__EVENT_WINDOW_PAUSED:
-        set_window(c, env->window_paused->window);
-        break;
-    case HALLBUS__ENVELOPE__EVENT_WINDOW_RESUMED:
-        set_window(c, env->window_resumed->window);
-        break;
-    case HALLBUS__ENVELOPE__EVENT_WINDOW_CLOSED:
-        set_window(c, env->window_closed->window);
-        break;
-    case HALLBUS__ENVELOPE__EVENT_DAILY_RESET:
+    /* window.opened, paused, resumed, closed */
+    set_window(c, hb_event_window(env));
+    if (env->event_case == HALLBUS__ENVELOPE__EVENT_DAILY_RESET)
         for (unsigned i = 0; i < c->self.windows_count; i++) {
             c->windows[i].state = HALLBUS__WINDOW_STATE__CLOSED;
             c->windows[i].staff[0] = c->windows[i].notice[0] = '\0';
         }
-        break;
-    default:
-        break;
-    }
     c->last_seq = env->seq;
 }
 

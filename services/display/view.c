@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "hallbus/alloc.h"
+#include "hallbus/envelope.h"
 
 static char *dup_or_empty(const char *s)
 {
@@ -459,23 +460,14 @@ void dv_view_apply(dv_view_t *self, const Hallbus__Envelope *env)
         break;
     case HALLBUS__ENVELOPE__EVENT_TICKET_EVALUATED:
         break; /* nothing a board shows */
-    case HALLBUS__ENVELOPE__EVENT_WINDOW_OPENED:
-        put_window(self, env->window_opened->window);
-        break;
-    case HALLBUS__ENVELOPE__EVENT_WINDOW_PAUSED:
-        put_window(self, env->window_paused->window);
-        break;
-    case HALLBUS__ENVELOPE__EVENT_WINDOW_RESUMED:
-        put_window(self, env->window_resumed->window);
-        break;
-    case HALLBUS__ENVELOPE__EVENT_WINDOW_CLOSED:
-        put_window(self, env->window_closed->window);
-        break;
     case HALLBUS__ENVELOPE__EVENT_DAILY_RESET:
         on_day_reset(self, env->daily_reset);
         break;
     default:
-        break; /* a kind this build does not know: its number still counts */
+        /* window.opened, paused, resumed, closed; any other kind, even one
+         * this build does not know, changes nothing here but its number counts */
+        put_window(self, hb_event_window(env));
+        break;
     }
     take_summaries(self, env->lines, env->n_lines);
     self->seq = env->seq;

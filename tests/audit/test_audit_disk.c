@@ -38,41 +38,21 @@ static void cleanup(void)
     hb_fixture_stop(&fx);
 }
 
-static Hallbus__AuditReply *ask(Hallbus__AuditRequest *req)
-{
-    return audit_ask(fx.ctx, query_ep, req);
-}
-
 /* The last seq of hall t1 stored, and the gaps recorded; false when
  * hall-audit does not answer. */
 static bool stats(uint64_t *last_seq, uint64_t *gaps)
 {
-    Hallbus__AuditRequest req = HALLBUS__AUDIT_REQUEST__INIT;
-    Hallbus__AuditStatsQuery q = HALLBUS__AUDIT_STATS_QUERY__INIT;
-    req.query_case = HALLBUS__AUDIT_REQUEST__QUERY_STATS;
-    req.stats = &q;
-    Hallbus__AuditReply *r = ask(&req);
-    bool ok = r && r->stats;
-    if (ok) {
-        *last_seq = r->stats->n_last_seq ? r->stats->last_seq[0] : 0;
-        *gaps = r->stats->gaps;
-    }
-    if (r)
-        hallbus__audit_reply__free_unpacked(r, NULL);
-    return ok;
+    audit_stats_t s;
+    if (!audit_stats(fx.ctx, query_ep, &s))
+        return false;
+    *last_seq = s.last_seq;
+    *gaps = s.gaps;
+    return true;
 }
 
 static uint64_t queue_seq(void)
 {
-    Hallbus__Request req = HALLBUS__REQUEST__INIT;
-    Hallbus__GetStatus gs = HALLBUS__GET_STATUS__INIT;
-    req.command_case = HALLBUS__REQUEST__COMMAND_GET_STATUS;
-    req.get_status = &gs;
-    Hallbus__Reply *r = hb_fixture_call(&fx, &req);
-    cr_assert_not_null(r);
-    uint64_t seq = r->status->seq;
-    hallbus__reply__free_unpacked(r, NULL);
-    return seq;
+    return audit_queue_seq(&fx);
 }
 
 static bool audit_answers(void *arg)
@@ -146,14 +126,7 @@ static void expect_every_event_once(uint64_t head)
 {
     uint64_t cursor = 0, expect = 1;
     for (;;) {
-        Hallbus__AuditRequest req = HALLBUS__AUDIT_REQUEST__INIT;
-        Hallbus__AuditHistory q = HALLBUS__AUDIT_HISTORY__INIT;
-        q.hall_id = "t1";
-        q.after_id = cursor;
-        q.max = 2000;
-        req.query_case = HALLBUS__AUDIT_REQUEST__QUERY_HISTORY;
-        req.history = &q;
-        Hallbus__AuditReply *r = ask(&req);
+        Hallbus__AuditReply *r = audit_history(fx.ctx, query_ep, "t1", cursor, 2000);
         cr_assert_not_null(r);
         for (size_t i = 0; i < r->n_records; i++) {
             const Hallbus__AuditRecord *rec = r->records[i];

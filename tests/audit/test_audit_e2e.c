@@ -26,46 +26,16 @@ static pid_t audit_pid;
 static void *day_sub; /* the report test's own view of the bus (the fixture's socket) */
 static char audit_db[400], query_ep[64], publish_ep[64], extra[512];
 
-static Hallbus__AuditReply *ask(Hallbus__AuditRequest *req)
-{
-    return audit_ask(fx.ctx, query_ep, req);
-}
-
-typedef struct {
-    uint64_t last_seq, last_id, gaps, rejected;
-} stats_t;
+typedef audit_stats_t stats_t;
 
 static bool stats(stats_t *out)
 {
-    Hallbus__AuditRequest req = HALLBUS__AUDIT_REQUEST__INIT;
-    Hallbus__AuditStatsQuery q = HALLBUS__AUDIT_STATS_QUERY__INIT;
-    req.query_case = HALLBUS__AUDIT_REQUEST__QUERY_STATS;
-    req.stats = &q;
-    Hallbus__AuditReply *r = ask(&req);
-    if (!r || !r->stats) {
-        if (r)
-            hallbus__audit_reply__free_unpacked(r, NULL);
-        return false;
-    }
-    out->last_seq = r->stats->n_last_seq ? r->stats->last_seq[0] : 0;
-    out->last_id = r->stats->last_id;
-    out->gaps = r->stats->gaps;
-    out->rejected = r->stats->rejected;
-    hallbus__audit_reply__free_unpacked(r, NULL);
-    return true;
+    return audit_stats(fx.ctx, query_ep, out);
 }
 
 static uint64_t queue_seq(void)
 {
-    Hallbus__Request req = HALLBUS__REQUEST__INIT;
-    Hallbus__GetStatus gs = HALLBUS__GET_STATUS__INIT;
-    req.command_case = HALLBUS__REQUEST__COMMAND_GET_STATUS;
-    req.get_status = &gs;
-    Hallbus__Reply *r = hb_fixture_call(&fx, &req);
-    cr_assert_not_null(r);
-    uint64_t seq = r->status->seq;
-    hallbus__reply__free_unpacked(r, NULL);
-    return seq;
+    return audit_queue_seq(&fx);
 }
 
 static bool audit_answers(void *arg)
@@ -502,14 +472,7 @@ Test(audit_e2e, kill_9_of_hall_audit_and_of_hall_queue_mid_burst_leaves_the_chai
     memset(issued, 0, sizeof issued);
     uint64_t cursor = 0, expect = 1;
     for (;;) {
-        Hallbus__AuditRequest req = HALLBUS__AUDIT_REQUEST__INIT;
-        Hallbus__AuditHistory q = HALLBUS__AUDIT_HISTORY__INIT;
-        q.hall_id = "t1";
-        q.after_id = cursor;
-        q.max = 2000;
-        req.query_case = HALLBUS__AUDIT_REQUEST__QUERY_HISTORY;
-        req.history = &q;
-        Hallbus__AuditReply *r = ask(&req);
+        Hallbus__AuditReply *r = audit_history(fx.ctx, query_ep, "t1", cursor, 2000);
         cr_assert_not_null(r);
         for (size_t i = 0; i < r->n_records; i++) {
             const Hallbus__AuditRecord *rec = r->records[i];

@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "hall.h"
+#include "hall_fixture.h"
 #include "hall_view.h"
 #include "hallbus/envelope.h"
 
@@ -17,9 +18,7 @@
 #define DAY1 (1795424400LL * 1000000)
 #define DAY2 (DAY1 + 24 * 60 * MIN)
 
-static char dir[64];
-static char config_path[128];
-static char db_path[128];
+static hall_fixture_t fx;
 static hb_config_t *config;
 static hall_t *hall;
 static int64_t now;
@@ -38,42 +37,25 @@ static const char HALL_YAML[] = "hall: {id: h1, name: Test hall, rollover: \"03:
                                 "queue: {recall_limit: 2, contact_secret: "
                                 "\"0123456789abcdef-secret\"}\n";
 
+/* The hall on the fixture's store at AT, its opening events taken. */
 static hall_t *open_hall(int64_t at)
 {
-    char err[256];
-    hall_store_t *store = hall_store_open(db_path, err, sizeof err);
-    cr_assert_not_null(store, "%s", err);
-    hall_t *h = hall_new(config, store, at, err, sizeof err);
-    cr_assert_not_null(h, "%s", err);
+    hall_t *h = hall_fixture_open(&fx, at);
     hall_outbox_free(hall_outbox_take(h));
     return h;
 }
 
 static void setup(void)
 {
-    setenv("TZ", "UTC", 1);
-    tzset();
-    snprintf(dir, sizeof dir, "/tmp/hall-unit-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
-    snprintf(config_path, sizeof config_path, "%s/hall.yaml", dir);
-    snprintf(db_path, sizeof db_path, "%s/q.db", dir);
-    FILE *f = fopen(config_path, "w");
-    fputs(HALL_YAML, f);
-    fclose(f);
-    char err[HB_CONFIG_ERR_MAX];
-    config = hb_config_load(config_path, err);
-    cr_assert_not_null(config, "%s", err);
+    hall_fixture_start(&fx, "hall-unit", HALL_YAML);
+    config = fx.config;
     now = DAY1;
     hall = open_hall(now);
 }
 
 static void teardown(void)
 {
-    hall_destroy(&hall);
-    hb_config_destroy(&config);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_assert_eq(system(cmd), 0);
+    hall_fixture_stop(&fx, &hall);
 }
 
 TestSuite(hall, .init = setup, .fini = teardown);
@@ -561,7 +543,7 @@ Test(hall, uncommitted_changes_are_not_in_the_store)
     hall_commit(hall);
     take("A"); /* never committed: as if the process died here */
     sqlite3 *db;
-    cr_assert_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_open(fx.db_path, &db), SQLITE_OK);
     sqlite3_stmt *st;
     sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM tickets", -1, &st, NULL);
     cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
@@ -603,7 +585,7 @@ Test(hall, rollover_expires_the_unserved_restarts_numbers_and_keeps_history)
     cr_assert_str_eq(take("A")->number, "A001");
 
     sqlite3 *db;
-    cr_assert_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_open(fx.db_path, &db), SQLITE_OK);
     sqlite3_stmt *st;
     sqlite3_prepare_v2(db,
                        "SELECT COUNT(*), SUM(state = 6), SUM(state = 5) FROM tickets"
@@ -623,7 +605,7 @@ Test(hall, a_hall_down_across_the_rollover_closes_the_old_day_at_start)
     hall_commit(hall);
     hall_destroy(&hall);
     char err[256];
-    hall_store_t *store = hall_store_open(db_path, err, sizeof err);
+    hall_store_t *store = hall_store_open(fx.db_path, err, sizeof err);
     hall = hall_new(config, store, DAY2, err, sizeof err);
     cr_assert_not_null(hall);
     cr_assert_str_eq(hall->business_date, "2026-11-24");

@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "hall.h"
+#include "hall_fixture.h"
 #include "hall_hours.h"
 
 #define OK HALLBUS__STATUS_CODE__OK
@@ -18,7 +19,7 @@
 #define MON_0000 (MON_0900 - 9 * 60 * MIN)
 #define AT(day, h, m) (MON_0000 + (int64_t)(day)*24 * 60 * MIN + ((h)*60 + (m)) * MIN)
 
-static char dir[64], path[128], db[128];
+static hall_fixture_t fx;
 static hb_config_t *config;
 static hall_t *hall;
 static int64_t now;
@@ -50,31 +51,15 @@ static const char RULES_YAML[] =
 
 static void setup(void)
 {
-    setenv("TZ", "UTC", 1);
-    tzset();
-    snprintf(dir, sizeof dir, "/tmp/hall-rules-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/hall.yaml", dir);
-    snprintf(db, sizeof db, "%s/q.db", dir);
-    FILE *f = fopen(path, "w");
-    fputs(RULES_YAML, f);
-    fclose(f);
-    char err[HB_CONFIG_ERR_MAX];
-    config = hb_config_load(path, err);
-    cr_assert_not_null(config, "%s", err);
+    hall_fixture_start(&fx, "hall-rules", RULES_YAML);
+    config = fx.config;
     now = MON_0900;
-    hall_store_t *store = hall_store_open(db, err, sizeof err);
-    hall = hall_new(config, store, now, err, sizeof err);
-    cr_assert_not_null(hall, "%s", err);
+    hall = hall_fixture_open(&fx, now);
 }
 
 static void teardown(void)
 {
-    hall_destroy(&hall);
-    hb_config_destroy(&config);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_assert_eq(system(cmd), 0);
+    hall_fixture_stop(&fx, &hall);
 }
 
 TestSuite(rules, .init = setup, .fini = teardown);

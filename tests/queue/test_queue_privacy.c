@@ -11,6 +11,7 @@
 #include "command_roles.h"
 #include "commands.h"
 #include "hall.h"
+#include "hall_fixture.h"
 
 #define OK HALLBUS__STATUS_CODE__OK
 #define SEC 1000000LL
@@ -18,7 +19,7 @@
 /* Monday 2026-11-23 09:00, local time = UTC in these tests */
 #define MON_0900 (1795424400LL * SEC)
 
-static char dir[64], path[128], db[128];
+static hall_fixture_t fx;
 static hb_config_t *config;
 static hall_t *hall;
 static int64_t now;
@@ -37,31 +38,15 @@ static const char YAML[] =
 
 static void setup(void)
 {
-    setenv("TZ", "UTC", 1);
-    tzset();
-    snprintf(dir, sizeof dir, "/tmp/hall-privacy-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/hall.yaml", dir);
-    snprintf(db, sizeof db, "%s/q.db", dir);
-    FILE *f = fopen(path, "w");
-    fputs(YAML, f);
-    fclose(f);
-    char err[HB_CONFIG_ERR_MAX];
-    config = hb_config_load(path, err);
-    cr_assert_not_null(config, "%s", err);
+    hall_fixture_start(&fx, "hall-privacy", YAML);
+    config = fx.config;
     now = MON_0900;
-    hall_store_t *store = hall_store_open(db, err, sizeof err);
-    hall = hall_new(config, store, now, err, sizeof err);
-    cr_assert_not_null(hall, "%s", err);
+    hall = hall_fixture_open(&fx, now);
 }
 
 static void teardown(void)
 {
-    hall_destroy(&hall);
-    hb_config_destroy(&config);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_assert_eq(system(cmd), 0);
+    hall_fixture_stop(&fx, &hall);
 }
 
 TestSuite(privacy, .init = setup, .fini = teardown);
@@ -173,7 +158,7 @@ Test(privacy, a_tickets_own_view_needs_its_token_which_no_event_carries)
     /* the token survives a restart, and is of its day only */
     hall_destroy(&hall);
     char err[256];
-    hall_store_t *store = hall_store_open(db, err, sizeof err);
+    hall_store_t *store = hall_store_open(fx.db_path, err, sizeof err);
     hall = hall_new(config, store, now, err, sizeof err);
     cr_assert_not_null(hall, "%s", err);
     mine = my_ticket(token);

@@ -5,21 +5,19 @@
 #include <string.h>
 
 #include "hallctl.h"
+#include "request_cmd.h"
+#include "text.h"
+
+static const char *const appointment_words[] = {
+    [HALLBUS__APPOINTMENT_STATE__BOOKED] = "booked",
+    [HALLBUS__APPOINTMENT_STATE__CANCELLED] = "cancelled",
+    [HALLBUS__APPOINTMENT_STATE__CHECKED_IN] = "checked in",
+    [HALLBUS__APPOINTMENT_STATE__LAPSED] = "lapsed",
+};
 
 static const char *appointment_word(Hallbus__AppointmentState s)
 {
-    switch (s) {
-    case HALLBUS__APPOINTMENT_STATE__BOOKED:
-        return "booked";
-    case HALLBUS__APPOINTMENT_STATE__CANCELLED:
-        return "cancelled";
-    case HALLBUS__APPOINTMENT_STATE__CHECKED_IN:
-        return "checked in";
-    case HALLBUS__APPOINTMENT_STATE__LAPSED:
-        return "lapsed";
-    default:
-        return "?";
-    }
+    return TX_WORD(appointment_words, s, "?");
 }
 
 static void pr_appointment(hallctl_t *ctl, const Hallbus__Reply *reply)
@@ -34,70 +32,38 @@ static void pr_appointment(hallctl_t *ctl, const Hallbus__Reply *reply)
 
 int cmd_book(hallctl_t *ctl, int argc, char **argv)
 {
-    enum { O_CONTACT = HC_OPT_FIRST };
-    static const hc_opt_t opts[] = {{"contact", true, O_CONTACT}, {0}};
-    Hallbus__BookAppointment b = HALLBUS__BOOK_APPOINTMENT__INIT;
-    hc_getopt_t g;
-    hc_getopt_init(&g, ctl, argc, argv, opts, false);
-    const char *arg;
-    int id;
-    while ((id = hc_getopt(&g, &arg)) > 0) {
-        if (hc_parse_text(ctl, "--contact", arg, true) != 0)
-            return HC_EXIT_USAGE;
-        b.contact = (char *)arg;
-    }
-    if (id < 0)
-        return g.status;
-    if (hc_want_args(&g, 3, "SERVICE DATE SLOT") != 0 ||
-        hc_parse_text(ctl, "SERVICE", g.pos[0], true) != 0 ||
-        hc_parse_date(ctl, "DATE", g.pos[1]) != 0 || hc_parse_text(ctl, "SLOT", g.pos[2], true))
-        return HC_EXIT_USAGE;
-    b.service = g.pos[0];
-    b.date = g.pos[1];
-    b.slot = g.pos[2];
-    Hallbus__Request req = HALLBUS__REQUEST__INIT;
-    req.command_case = HALLBUS__REQUEST__COMMAND_BOOK_APPOINTMENT;
-    req.book_appointment = &b;
-    return hc_run(ctl, &req, pr_appointment, false);
-}
-
-/* cancel CODE / check-in CODE */
-static int by_code(hallctl_t *ctl, int argc, char **argv, bool check_in)
-{
-    hc_getopt_t g;
-    static const hc_opt_t opts[] = {{0}};
-    hc_getopt_init(&g, ctl, argc, argv, opts, false);
-    const char *arg;
-    int id;
-    while ((id = hc_getopt(&g, &arg)) > 0)
-        ;
-    if (id < 0)
-        return g.status;
-    if (hc_want_args(&g, 1, "appointment CODE") != 0 ||
-        hc_parse_text(ctl, "CODE", g.pos[0], true) != 0)
-        return HC_EXIT_USAGE;
-    Hallbus__Request req = HALLBUS__REQUEST__INIT;
-    Hallbus__CancelAppointment c = HALLBUS__CANCEL_APPOINTMENT__INIT;
-    Hallbus__CheckIn ci = HALLBUS__CHECK_IN__INIT;
-    c.code = ci.code = g.pos[0];
-    if (check_in) {
-        req.command_case = HALLBUS__REQUEST__COMMAND_CHECK_IN;
-        req.check_in = &ci;
-    } else {
-        req.command_case = HALLBUS__REQUEST__COMMAND_CANCEL_APPOINTMENT;
-        req.cancel_appointment = &c;
-    }
-    return hc_run(ctl, &req, pr_appointment, false);
+    static const hc_field_t opts[] = {
+        HC_FIELD("contact", HC_TEXT, Hallbus__BookAppointment, contact), {0}};
+    static const hc_field_t args[] = {
+        HC_ARG("SERVICE", NULL, HC_TEXT, Hallbus__BookAppointment, service),
+        HC_ARG("DATE", NULL, HC_DATE, Hallbus__BookAppointment, date),
+        HC_ARG("SLOT", NULL, HC_TEXT, Hallbus__BookAppointment, slot),
+        {0}};
+    static const hc_request_cmd_t cmd = {.which = HALLBUS__REQUEST__COMMAND_BOOK_APPOINTMENT,
+                                         .options = opts,
+                                         .args = args,
+                                         .missing = "SERVICE DATE SLOT",
+                                         .print = pr_appointment};
+    return hc_run_request(ctl, argc, argv, &cmd);
 }
 
 int cmd_cancel(hallctl_t *ctl, int argc, char **argv)
 {
-    return by_code(ctl, argc, argv, false);
+    static const hc_field_t args[] = {
+        HC_ARG("CODE", "appointment CODE", HC_TEXT, Hallbus__CancelAppointment, code), {0}};
+    static const hc_request_cmd_t cmd = {.which = HALLBUS__REQUEST__COMMAND_CANCEL_APPOINTMENT,
+                                         .args = args,
+                                         .print = pr_appointment};
+    return hc_run_request(ctl, argc, argv, &cmd);
 }
 
 int cmd_check_in(hallctl_t *ctl, int argc, char **argv)
 {
-    return by_code(ctl, argc, argv, true);
+    static const hc_field_t args[] = {
+        HC_ARG("CODE", "appointment CODE", HC_TEXT, Hallbus__CheckIn, code), {0}};
+    static const hc_request_cmd_t cmd = {
+        .which = HALLBUS__REQUEST__COMMAND_CHECK_IN, .args = args, .print = pr_appointment};
+    return hc_run_request(ctl, argc, argv, &cmd);
 }
 
 static void pr_appointments(hallctl_t *ctl, const Hallbus__Reply *reply)
@@ -114,30 +80,12 @@ static void pr_appointments(hallctl_t *ctl, const Hallbus__Reply *reply)
 
 int cmd_appointments(hallctl_t *ctl, int argc, char **argv)
 {
-    enum { O_DATE = HC_OPT_FIRST, O_SERVICE };
-    static const hc_opt_t opts[] = {{"date", true, O_DATE}, {"service", true, O_SERVICE}, {0}};
-    Hallbus__ListAppointments l = HALLBUS__LIST_APPOINTMENTS__INIT;
-    hc_getopt_t g;
-    hc_getopt_init(&g, ctl, argc, argv, opts, false);
-    const char *arg;
-    int id;
-    while ((id = hc_getopt(&g, &arg)) > 0) {
-        if (id == O_DATE) {
-            if (hc_parse_date(ctl, "--date", arg) != 0)
-                return HC_EXIT_USAGE;
-            l.date = (char *)arg;
-        } else {
-            if (hc_parse_text(ctl, "--service", arg, true) != 0)
-                return HC_EXIT_USAGE;
-            l.service = (char *)arg;
-        }
-    }
-    if (id < 0)
-        return g.status;
-    if (hc_want_args(&g, 0, "nothing") != 0)
-        return HC_EXIT_USAGE;
-    Hallbus__Request req = HALLBUS__REQUEST__INIT;
-    req.command_case = HALLBUS__REQUEST__COMMAND_LIST_APPOINTMENTS;
-    req.list_appointments = &l;
-    return hc_run(ctl, &req, pr_appointments, false);
+    static const hc_field_t opts[] = {
+        HC_FIELD("date", HC_DATE, Hallbus__ListAppointments, date),
+        HC_FIELD("service", HC_TEXT, Hallbus__ListAppointments, service),
+        {0}};
+    static const hc_request_cmd_t cmd = {.which = HALLBUS__REQUEST__COMMAND_LIST_APPOINTMENTS,
+                                         .options = opts,
+                                         .print = pr_appointments};
+    return hc_run_request(ctl, argc, argv, &cmd);
 }

@@ -125,18 +125,16 @@ static void hex(const ProtobufCBinaryData *b, char *out, size_t cap)
     out[n] = '\0';
 }
 
+static const char *const type_words[] = {
+    [HALLBUS__AUDIT_RECORD_TYPE__AUDIT_EVENT] = "event",
+    [HALLBUS__AUDIT_RECORD_TYPE__AUDIT_GAP] = "gap",
+    [HALLBUS__AUDIT_RECORD_TYPE__AUDIT_REJECTED] = "rejected",
+};
+
+/* a record of any other type is a heartbeat's */
 static const char *type_word(Hallbus__AuditRecordType t)
 {
-    switch (t) {
-    case HALLBUS__AUDIT_RECORD_TYPE__AUDIT_EVENT:
-        return "event";
-    case HALLBUS__AUDIT_RECORD_TYPE__AUDIT_GAP:
-        return "gap";
-    case HALLBUS__AUDIT_RECORD_TYPE__AUDIT_REJECTED:
-        return "rejected";
-    default:
-        return "heartbeat";
-    }
+    return TX_WORD(type_words, t, "heartbeat");
 }
 
 static void print_record(hallctl_t *ctl, const Hallbus__AuditRecord *r)

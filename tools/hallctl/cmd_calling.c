@@ -4,49 +4,24 @@
 
 #include "hallctl.h"
 #include "print.h"
+#include "request_cmd.h"
 
 /* The commands whose only argument is a window share one shape: their
- * messages hold just the window. */
+ * messages hold just the window, found by its name in the proto. */
 int hc_run_window_command(hallctl_t *ctl, int argc, char **argv,
                           Hallbus__Request__CommandCase which, hc_printer print)
 {
-    uint32_t window;
-    int status;
-    if (hc_only_window(ctl, argc, argv, &window, &status) != 0)
-        return status;
-    Hallbus__CallNext call = HALLBUS__CALL_NEXT__INIT;
-    Hallbus__Recall recall = HALLBUS__RECALL__INIT;
-    Hallbus__MarkNoShow no_show = HALLBUS__MARK_NO_SHOW__INIT;
-    Hallbus__StartService start = HALLBUS__START_SERVICE__INIT;
-    Hallbus__ResumeWindow resume = HALLBUS__RESUME_WINDOW__INIT;
-    Hallbus__CloseWindow close = HALLBUS__CLOSE_WINDOW__INIT;
-    call.window = recall.window = no_show.window = window;
-    start.window = resume.window = close.window = window;
-    Hallbus__Request req = HALLBUS__REQUEST__INIT;
-    req.command_case = which;
-    switch (which) {
-    case HALLBUS__REQUEST__COMMAND_CALL_NEXT:
-        req.call_next = &call;
-        break;
-    case HALLBUS__REQUEST__COMMAND_RECALL:
-        req.recall = &recall;
-        break;
-    case HALLBUS__REQUEST__COMMAND_NO_SHOW:
-        req.no_show = &no_show;
-        break;
-    case HALLBUS__REQUEST__COMMAND_START_SERVICE:
-        req.start_service = &start;
-        break;
-    case HALLBUS__REQUEST__COMMAND_RESUME_WINDOW:
-        req.resume_window = &resume;
-        break;
-    case HALLBUS__REQUEST__COMMAND_CLOSE_WINDOW:
-        req.close_window = &close;
-        break;
-    default:
+    const ProtobufCFieldDescriptor *member =
+        protobuf_c_message_descriptor_get_field(&hallbus__request__descriptor, which);
+    const ProtobufCFieldDescriptor *window =
+        member && member->type == PROTOBUF_C_TYPE_MESSAGE
+            ? protobuf_c_message_descriptor_get_field_by_name(member->descriptor, "window")
+            : NULL;
+    if (!window || window->type != PROTOBUF_C_TYPE_UINT32)
         return hc_usage_error(ctl, "not a command of one window");
-    }
-    return hc_run(ctl, &req, print, false);
+    const hc_field_t args[] = {{"W", "window number W", HC_WINDOW, window->offset}, {0}};
+    const hc_request_cmd_t cmd = {.which = which, .args = args, .print = print};
+    return hc_run_request(ctl, argc, argv, &cmd);
 }
 
 int cmd_call(hallctl_t *ctl, int argc, char **argv)
@@ -72,31 +47,18 @@ int cmd_start(hallctl_t *ctl, int argc, char **argv)
 
 int cmd_transfer(hallctl_t *ctl, int argc, char **argv)
 {
-    enum { O_REASON = HC_OPT_FIRST };
-    static const hc_opt_t opts[] = {{"reason", true, O_REASON}, {0}};
-    Hallbus__Transfer transfer = HALLBUS__TRANSFER__INIT;
-    hc_getopt_t g;
-    hc_getopt_init(&g, ctl, argc, argv, opts, false);
-    const char *arg;
-    int id;
-    while ((id = hc_getopt(&g, &arg)) > 0) {
-        if (hc_parse_text(ctl, "--reason", arg, false) != 0)
-            return HC_EXIT_USAGE;
-        transfer.reason = (char *)arg;
-    }
-    if (id < 0)
-        return g.status;
-    if (g.npos < 2)
-        return hc_usage_error(ctl, "missing %s", g.npos == 0 ? "window W and SERVICE" : "SERVICE");
-    if (hc_want_args(&g, 2, "SERVICE") != 0 || hc_parse_window(ctl, g.pos[0], &transfer.window) ||
-        hc_parse_text(ctl, "SERVICE", g.pos[1], true) != 0)
-        return HC_EXIT_USAGE;
-    transfer.to_service = g.pos[1];
-
-    Hallbus__Request req = HALLBUS__REQUEST__INIT;
-    req.command_case = HALLBUS__REQUEST__COMMAND_TRANSFER;
-    req.transfer = &transfer;
-    return hc_run(ctl, &req, pr_transferred, true);
+    static const hc_field_t opts[] = {HC_FIELD("reason", HC_TEXT_ANY, Hallbus__Transfer, reason),
+                                      {0}};
+    static const hc_field_t args[] = {
+        HC_ARG("W", "window W", HC_WINDOW, Hallbus__Transfer, window),
+        HC_ARG("SERVICE", "SERVICE", HC_TEXT, Hallbus__Transfer, to_service),
+        {0}};
+    static const hc_request_cmd_t cmd = {.which = HALLBUS__REQUEST__COMMAND_TRANSFER,
+                                         .options = opts,
+                                         .args = args,
+                                         .print = pr_transferred,
+                                         .with_ahead = true};
+    return hc_run_request(ctl, argc, argv, &cmd);
 }
 
 #define MISSING_MAX 64

@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "hallctl.h"
+#include "request_cmd.h"
 
 static void pr_ready(hallctl_t *ctl, const Hallbus__Reply *reply)
 {
@@ -11,26 +12,13 @@ static void pr_ready(hallctl_t *ctl, const Hallbus__Reply *reply)
 
 int cmd_ready(hallctl_t *ctl, int argc, char **argv)
 {
-    enum { O_DATE = HC_OPT_FIRST };
-    static const hc_opt_t opts[] = {{"date", true, O_DATE}, {0}};
-    Hallbus__MarkReady m = HALLBUS__MARK_READY__INIT;
-    hc_getopt_t g;
-    hc_getopt_init(&g, ctl, argc, argv, opts, false);
-    const char *arg;
-    int id;
-    while ((id = hc_getopt(&g, &arg)) > 0) {
-        if (hc_parse_date(ctl, "--date", arg) != 0)
-            return HC_EXIT_USAGE;
-        m.business_date = (char *)arg;
-    }
-    if (id < 0)
-        return g.status;
-    if (hc_want_args(&g, 1, "ticket NUMBER") != 0 ||
-        hc_parse_text(ctl, "NUMBER", g.pos[0], true) != 0)
-        return HC_EXIT_USAGE;
-    m.number = g.pos[0];
-    Hallbus__Request req = HALLBUS__REQUEST__INIT;
-    req.command_case = HALLBUS__REQUEST__COMMAND_MARK_READY;
-    req.mark_ready = &m;
-    return hc_run(ctl, &req, pr_ready, false);
+    static const hc_field_t opts[] = {HC_FIELD("date", HC_DATE, Hallbus__MarkReady, business_date),
+                                      {0}};
+    static const hc_field_t args[] = {
+        HC_ARG("NUMBER", "ticket NUMBER", HC_TEXT, Hallbus__MarkReady, number), {0}};
+    static const hc_request_cmd_t cmd = {.which = HALLBUS__REQUEST__COMMAND_MARK_READY,
+                                         .options = opts,
+                                         .args = args,
+                                         .print = pr_ready};
+    return hc_run_request(ctl, argc, argv, &cmd);
 }

@@ -2,6 +2,7 @@
  * requeue, evaluate. */
 #include "hallctl.h"
 #include "print.h"
+#include "request_cmd.h"
 
 int cmd_take(hallctl_t *ctl, int argc, char **argv)
 {
@@ -44,77 +45,37 @@ int cmd_take(hallctl_t *ctl, int argc, char **argv)
     return hc_run(ctl, &req, pr_issued, true);
 }
 
-/* Commands whose one argument is a ticket number: *NUMBER, or -1 with *STATUS. */
-static int only_number(hallctl_t *ctl, int argc, char **argv, const char **number, int *status)
-{
-    hc_getopt_t g;
-    hc_getopt_init(&g, ctl, argc, argv, NULL, false);
-    const char *unused;
-    if (hc_getopt(&g, &unused) < 0) {
-        *status = g.status;
-        return -1;
-    }
-    *status = hc_want_args(&g, 1, "ticket NUMBER");
-    if (*status == 0)
-        *status = hc_parse_text(ctl, "NUMBER", g.pos[0], true);
-    *number = *status == 0 ? g.pos[0] : NULL;
-    return *status == 0 ? 0 : -1;
-}
-
 int cmd_ticket(hallctl_t *ctl, int argc, char **argv)
 {
-    Hallbus__GetTicket get = HALLBUS__GET_TICKET__INIT;
-    int status;
-    const char *number;
-    if (only_number(ctl, argc, argv, &number, &status) != 0)
-        return status;
-    get.number = (char *)number;
-    Hallbus__Request req = HALLBUS__REQUEST__INIT;
-    req.command_case = HALLBUS__REQUEST__COMMAND_GET_TICKET;
-    req.get_ticket = &get;
-    return hc_run(ctl, &req, pr_ticket, false);
+    static const hc_field_t args[] = {
+        HC_ARG("NUMBER", "ticket NUMBER", HC_TEXT, Hallbus__GetTicket, number), {0}};
+    static const hc_request_cmd_t cmd = {
+        .which = HALLBUS__REQUEST__COMMAND_GET_TICKET, .args = args, .print = pr_ticket};
+    return hc_run_request(ctl, argc, argv, &cmd);
 }
 
 int cmd_requeue(hallctl_t *ctl, int argc, char **argv)
 {
-    Hallbus__Requeue requeue = HALLBUS__REQUEUE__INIT;
-    int status;
-    const char *number;
-    if (only_number(ctl, argc, argv, &number, &status) != 0)
-        return status;
-    requeue.number = (char *)number;
-    Hallbus__Request req = HALLBUS__REQUEST__INIT;
-    req.command_case = HALLBUS__REQUEST__COMMAND_REQUEUE;
-    req.requeue = &requeue;
-    return hc_run(ctl, &req, pr_requeued, true);
+    static const hc_field_t args[] = {
+        HC_ARG("NUMBER", "ticket NUMBER", HC_TEXT, Hallbus__Requeue, number), {0}};
+    static const hc_request_cmd_t cmd = {.which = HALLBUS__REQUEST__COMMAND_REQUEUE,
+                                         .args = args,
+                                         .print = pr_requeued,
+                                         .with_ahead = true};
+    return hc_run_request(ctl, argc, argv, &cmd);
 }
 
 int cmd_evaluate(hallctl_t *ctl, int argc, char **argv)
 {
-    enum { O_COMMENT = HC_OPT_FIRST };
-    static const hc_opt_t opts[] = {{"comment", true, O_COMMENT}, {0}};
-    Hallbus__Evaluate eval = HALLBUS__EVALUATE__INIT;
-    hc_getopt_t g;
-    hc_getopt_init(&g, ctl, argc, argv, opts, false);
-    const char *arg;
-    int id;
-    while ((id = hc_getopt(&g, &arg)) > 0) {
-        if (hc_parse_text(ctl, "--comment", arg, false) != 0)
-            return HC_EXIT_USAGE;
-        eval.comment = (char *)arg;
-    }
-    if (id < 0)
-        return g.status;
-    if (g.npos < 2)
-        return hc_usage_error(ctl, "missing %s",
-                              g.npos == 0 ? "ticket NUMBER and RATING" : "RATING");
-    if (hc_want_args(&g, 2, "RATING") != 0 || hc_parse_text(ctl, "NUMBER", g.pos[0], true) != 0 ||
-        hc_parse_rating(ctl, g.pos[1], &eval.rating) != 0)
-        return HC_EXIT_USAGE;
-    eval.number = g.pos[0];
-
-    Hallbus__Request req = HALLBUS__REQUEST__INIT;
-    req.command_case = HALLBUS__REQUEST__COMMAND_EVALUATE;
-    req.evaluate = &eval;
-    return hc_run(ctl, &req, pr_evaluated, false);
+    static const hc_field_t opts[] = {HC_FIELD("comment", HC_TEXT_ANY, Hallbus__Evaluate, comment),
+                                      {0}};
+    static const hc_field_t args[] = {
+        HC_ARG("NUMBER", "ticket NUMBER", HC_TEXT, Hallbus__Evaluate, number),
+        HC_ARG("RATING", "RATING", HC_RATING, Hallbus__Evaluate, rating),
+        {0}};
+    static const hc_request_cmd_t cmd = {.which = HALLBUS__REQUEST__COMMAND_EVALUATE,
+                                         .options = opts,
+                                         .args = args,
+                                         .print = pr_evaluated};
+    return hc_run_request(ctl, argc, argv, &cmd);
 }

@@ -1,6 +1,7 @@
 /* Opening, pausing, resuming and closing a window. */
 #include "hallctl.h"
 #include "print.h"
+#include "request_cmd.h"
 
 int cmd_window_open(hallctl_t *ctl, int argc, char **argv)
 {
@@ -49,27 +50,15 @@ done:
 
 int cmd_window_pause(hallctl_t *ctl, int argc, char **argv)
 {
-    enum { O_REASON = HC_OPT_FIRST };
-    static const hc_opt_t opts[] = {{"reason", true, O_REASON}, {0}};
-    Hallbus__PauseWindow pause = HALLBUS__PAUSE_WINDOW__INIT;
-    hc_getopt_t g;
-    hc_getopt_init(&g, ctl, argc, argv, opts, false);
-    const char *arg;
-    int id;
-    while ((id = hc_getopt(&g, &arg)) > 0) {
-        if (hc_parse_text(ctl, "--reason", arg, false) != 0)
-            return HC_EXIT_USAGE;
-        pause.reason = (char *)arg;
-    }
-    if (id < 0)
-        return g.status;
-    if (hc_want_args(&g, 1, "window number W") != 0 ||
-        hc_parse_window(ctl, g.pos[0], &pause.window) != 0)
-        return HC_EXIT_USAGE;
-    Hallbus__Request req = HALLBUS__REQUEST__INIT;
-    req.command_case = HALLBUS__REQUEST__COMMAND_PAUSE_WINDOW;
-    req.pause_window = &pause;
-    return hc_run(ctl, &req, pr_window, false);
+    static const hc_field_t opts[] = {HC_FIELD("reason", HC_TEXT_ANY, Hallbus__PauseWindow, reason),
+                                      {0}};
+    static const hc_field_t args[] = {
+        HC_ARG("W", "window number W", HC_WINDOW, Hallbus__PauseWindow, window), {0}};
+    static const hc_request_cmd_t cmd = {.which = HALLBUS__REQUEST__COMMAND_PAUSE_WINDOW,
+                                         .options = opts,
+                                         .args = args,
+                                         .print = pr_window};
+    return hc_run_request(ctl, argc, argv, &cmd);
 }
 
 int cmd_window_resume(hallctl_t *ctl, int argc, char **argv)

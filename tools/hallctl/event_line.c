@@ -2,7 +2,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "hallbus/envelope.h"
 #include "hallctl.h"
 #include "print.h"
 #include "text.h"
@@ -155,33 +157,22 @@ static void describe_complaint(FILE *f, const Hallbus__Complaint *c)
     }
 }
 
-/* Returns false for an event that is about neither. */
+/* Returns false for an event that is about neither: the kinds
+ * "appointment.*" and "complaint.*" of the topic say which these are. */
 static bool describe_appointment_or_complaint(FILE *f, const Hallbus__Envelope *env)
 {
-    switch (env->event_case) {
-    case HALLBUS__ENVELOPE__EVENT_APPOINTMENT_BOOKED:
-        describe_appointment(f, env->appointment_booked->appointment);
-        break;
-    case HALLBUS__ENVELOPE__EVENT_APPOINTMENT_CANCELLED:
-        describe_appointment(f, env->appointment_cancelled->appointment);
-        break;
-    case HALLBUS__ENVELOPE__EVENT_APPOINTMENT_CHECKED_IN:
-        describe_appointment(f, env->appointment_checked_in->appointment);
-        fprintf(f, " → %s", number_of(env->appointment_checked_in->ticket));
-        break;
-    case HALLBUS__ENVELOPE__EVENT_APPOINTMENT_LAPSED:
-        describe_appointment(f, env->appointment_lapsed->appointment);
-        break;
-    case HALLBUS__ENVELOPE__EVENT_COMPLAINT_FILED:
-        describe_complaint(f, env->complaint_filed->complaint);
-        break;
-    case HALLBUS__ENVELOPE__EVENT_COMPLAINT_UPDATED:
-        describe_complaint(f, env->complaint_updated->complaint);
-        break;
-    default:
-        return false;
+    const char *kind = hb_event_kind(env);
+    if (strncmp(kind, "appointment.", 12) == 0) {
+        describe_appointment(f, hb_event_appointment(env));
+        if (env->event_case == HALLBUS__ENVELOPE__EVENT_APPOINTMENT_CHECKED_IN)
+            fprintf(f, " → %s", number_of(env->appointment_checked_in->ticket));
+        return true;
     }
-    return true;
+    if (strncmp(kind, "complaint.", 10) == 0) {
+        describe_complaint(f, hb_event_complaint(env));
+        return true;
+    }
+    return false;
 }
 
 static const char *sign_on_word(Hallbus__SignOnOutcome o)

@@ -190,3 +190,8 @@ void tx_clock(long long us, char *out, size_t outlen)
     if (!localtime_r(&t, &tm) || strftime(out, outlen, "%H:%M:%S", &tm) == 0)
         snprintf(out, outlen, "?");
 }
+
+const char *tx_word(const char *const *words, size_t n, int value, const char *otherwise)
+{
+    return value >= 0 && (size_t)value < n && words[value] ? words[value] : otherwise;
+}

@@ -31,4 +31,10 @@ void tx_elapsed(unsigned seconds, char *out, size_t outlen);
 /* Local "HH:MM:SS" of an instant in microseconds, or "-" for 0. */
 void tx_clock(long long us, char *out, size_t outlen);
 
+/* WORDS[VALUE] for an enum VALUE, or OTHERWISE when VALUE is out of the N
+ * words or has none. */
+const char *tx_word(const char *const *words, size_t n, int value, const char *otherwise);
+#define TX_WORD(words, value, otherwise)                                                           \
+    tx_word(words, sizeof(words) / sizeof(words)[0], (int)(value), otherwise)
+
 #endif

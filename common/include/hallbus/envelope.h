@@ -50,6 +50,15 @@ const hb_event_kind_t *hb_event_kinds(size_t *count);
  * envelope whose event this build does not know. */
 const char *hb_event_kind(const Hallbus__Envelope *env);
 
+/* What an event is about, found by the proto rather than by a list of
+ * kinds: the Window of a window.* event (opened, paused, resumed, closed),
+ * the Appointment of an appointment.* event, the Complaint of a
+ * complaint.* event; NULL for any other event, or when the event leaves it
+ * unset. They point into ENV. */
+const Hallbus__Window *hb_event_window(const Hallbus__Envelope *env);
+const Hallbus__Appointment *hb_event_appointment(const Hallbus__Envelope *env);
+const Hallbus__Complaint *hb_event_complaint(const Hallbus__Envelope *env);
+
 /* "hall.<hall>.<kind>" into OUT; returns its length, or -1 if it does not fit. */
 int hb_topic(const char *hall, const char *kind, char out[HB_TOPIC_MAX]);
 
