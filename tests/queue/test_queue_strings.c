@@ -76,20 +76,32 @@ static void expect_refused(const uint8_t *bytes, size_t len, uint64_t request_id
     cr_assert_eq(hall_seq(), before, "nothing was stored or published");
 }
 
+/* A PauseWindow at window 1 with REASON, packed; with MARK, the bytes of
+ * MARK in it are then replaced by WITH (of the same length). */
+static uint8_t *pause_at_window_1(uint64_t request_id, const char *reason, const char *mark,
+                                  const char *with, size_t *len)
+{
+    Hallbus__Request req = HALLBUS__REQUEST__INIT;
+    Hallbus__PauseWindow p = HALLBUS__PAUSE_WINDOW__INIT;
+    p.window = 1;
+    p.reason = (char *)reason;
+    req.request_id = request_id;
+    req.command_case = HALLBUS__REQUEST__COMMAND_PAUSE_WINDOW;
+    req.pause_window = &p;
+    if (mark)
+        return pack_patched(&req, mark, with, len);
+    *len = hallbus__request__get_packed_size(&req);
+    uint8_t *buf = malloc(*len);
+    hallbus__request__pack(&req, buf);
+    return buf;
+}
+
 Test(queue_strings, a_pause_reason_that_is_not_utf8_is_refused_naming_the_field, .init = start,
      .fini = cleanup, .timeout = 60)
 {
     cr_assert_eq(hb_fx_window(&fx, "open", 1, "ann"), HALLBUS__STATUS_CODE__OK);
-    Hallbus__Request req = HALLBUS__REQUEST__INIT;
-    Hallbus__PauseWindow p = HALLBUS__PAUSE_WINDOW__INIT;
-    p.window = 1;
-    p.reason = "lunch\xff\xfe";
-    req.request_id = 41;
-    req.command_case = HALLBUS__REQUEST__COMMAND_PAUSE_WINDOW;
-    req.pause_window = &p;
-    size_t len = hallbus__request__get_packed_size(&req);
-    uint8_t *buf = malloc(len);
-    hallbus__request__pack(&req, buf);
+    size_t len;
+    uint8_t *buf = pause_at_window_1(41, "lunch\xff\xfe", NULL, NULL, &len);
     expect_refused(buf, len, 41, "pause_window.reason: not valid UTF-8");
     free(buf);
     /* the window is still open, not paused */
@@ -101,15 +113,8 @@ Test(queue_strings, a_nul_in_a_pause_reason_is_refused_not_cut_short, .init = st
      .fini = cleanup, .timeout = 60)
 {
     cr_assert_eq(hb_fx_window(&fx, "open", 1, "ann"), HALLBUS__STATUS_CODE__OK);
-    Hallbus__Request req = HALLBUS__REQUEST__INIT;
-    Hallbus__PauseWindow p = HALLBUS__PAUSE_WINDOW__INIT;
-    p.window = 1;
-    p.reason = "lunch#HIDDEN";
-    req.request_id = 42;
-    req.command_case = HALLBUS__REQUEST__COMMAND_PAUSE_WINDOW;
-    req.pause_window = &p;
     size_t len;
-    uint8_t *buf = pack_patched(&req, "lunch#HIDDEN", "lunch\0HIDDEN", &len);
+    uint8_t *buf = pause_at_window_1(42, "lunch#HIDDEN", "lunch#HIDDEN", "lunch\0HIDDEN", &len);
     expect_refused(buf, len, 42, "pause_window.reason: contains a NUL byte");
     free(buf);
     cr_assert_eq(hb_fixture_stop(&fx), 0);
