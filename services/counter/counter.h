@@ -21,6 +21,7 @@
 #include "hallbus/client.h"
 #include "hallbus/config.h"
 #include "hallbus/follow_sub.h"
+#include "hallbus/security.h"
 #include "hallbus/server.h"
 #include "hallbus/signals.h"
 #include "overtime.h"
@@ -56,6 +57,7 @@ typedef struct {
     char actor[64]; /* "hall-counter/c1" */
 
     void *ctx;
+    hb_security_t *security; /* CURVE: its key (hall-counter[-ID]), allow-list, ZAP */
     hb_server_t *terminals;  /* the terminals' REQ-framed ROUTER */
     hb_client_t *queue;      /* requests to hall-queue */
     hb_follow_sub_t *follow; /* the hall's events, the Clone way */

@@ -521,8 +521,17 @@ int main(int argc, char **argv)
     n.loop = uv_default_loop();
     n.loop->data = &n;
     n.ctx = zmq_ctx_new();
-    void *sub = hb_socket_open(n.ctx, ZMQ_SUB, n.config->endpoints.bus_sub, 0, 100000, 0);
+    char kerr[HB_KEYS_ERR_MAX];
+    n.security = hb_security_start(n.ctx, &n.config->security, "hall-notifier", true, kerr);
+    if (!n.security) {
+        hb_error("refusing to start: %s (make the hall's keys: hallctl keys init)", kerr);
+        return 2;
+    }
+    hb_socket_opts_t so = {.hwm = 100000, .security = n.security, .server = "hall-bus"};
+    void *sub = hb_socket_open_opts(n.ctx, ZMQ_SUB, n.config->endpoints.bus_sub, 0, &so);
     hb_client_config_t cc = {.endpoint = n.config->endpoints.command,
+                             .security = n.security,
+                             .server = "hall-queue",
                              .reply_desc = &hallbus__reply__descriptor,
                              .hwm = 100000,
                              .on_batch = on_queue_batch,
@@ -556,6 +565,7 @@ int main(int argc, char **argv)
     uv_run(n.loop, UV_RUN_DEFAULT);
 
     log_stats(&n);
+    hb_security_stop(&n.security);
     zmq_ctx_term(n.ctx);
     int rc = uv_loop_close(n.loop);
     if (rc != 0)

@@ -38,8 +38,8 @@ typedef struct {
     unsigned long decisions, added, duplicates, born_expired;
     unsigned long store_failures;
     unsigned long resyncs;
-        /* the model of the lines out of step: a fresh snapshot */ /* writes to the outbox that
-                                                                      failed (a full disk) */
+    /* the model of the lines out of step: a fresh snapshot */ /* writes to the outbox that
+                                                                  failed (a full disk) */
     unsigned long attempts, sent, retried, failed, expired, resolve_failed, rate_delayed;
     unsigned long http_5xx, http_4xx, http_other, timeouts, unreachable, command_failed;
 } nt_counters_t;
@@ -51,6 +51,7 @@ typedef struct notifier_s {
     nt_outbox_t *outbox;
     nt_tracker_t *tracker;
     void *ctx;
+    hb_security_t *security; /* CURVE: its key (hall-notifier), allow-list, ZAP */
     hb_zsock_t *sub;
     hb_client_t *queue; /* requests to hall-queue: snapshots, journal, contacts */
     hb_server_t *query; /* notifier.query */

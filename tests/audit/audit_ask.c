@@ -2,9 +2,9 @@
 
 #include "hallbus/rpc_client.h"
 
-Hallbus__AuditReply *audit_ask(void *ctx, const char *endpoint, Hallbus__AuditRequest *req)
+Hallbus__AuditReply *audit_ask(hb_fixture_t *fx, const char *endpoint, Hallbus__AuditRequest *req)
 {
-    hb_rpc_t *rpc = hb_rpc_new(ctx, endpoint, 1000);
+    hb_rpc_t *rpc = hb_fixture_rpc(fx, endpoint, "hall-audit", NULL, 1000);
     if (!rpc)
         return NULL;
     char err[256];

@@ -3,11 +3,12 @@
 #define HALLBUS_TEST_AUDIT_ASK_H
 
 #include "audit.pb-c.h"
+#include "fixture.h"
 
 /* Sends REQ to hall-audit's query ENDPOINT through the common blocking
- * client (hb_rpc_call_msg) on a socket of CTX; its reply
+ * client (hb_rpc_call_msg) with the fixture's key (FX's context); its reply
  * (caller frees with hallbus__audit_reply__free_unpacked), or NULL when it
  * does not answer within a second. */
-Hallbus__AuditReply *audit_ask(void *ctx, const char *endpoint, Hallbus__AuditRequest *req);
+Hallbus__AuditReply *audit_ask(hb_fixture_t *fx, const char *endpoint, Hallbus__AuditRequest *req);
 
 #endif

@@ -40,7 +40,7 @@ static void cleanup(void)
 
 static Hallbus__AuditReply *ask(Hallbus__AuditRequest *req)
 {
-    return audit_ask(fx.ctx, query_ep, req);
+    return audit_ask(&fx, query_ep, req);
 }
 
 /* The last seq of hall t1 stored, and the gaps recorded; false when
