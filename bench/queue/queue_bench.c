@@ -83,6 +83,9 @@ static double ms(int64_t us)
     return (double)us / 1000.0;
 }
 
+/* the hall being measured: its command endpoint speaks CURVE */
+static hb_fixture_t *bench_fx;
+
 static void *bench_dealer(void *ctx, const char *endpoint)
 {
     void *s = zmq_socket(ctx, ZMQ_DEALER);
@@ -90,6 +93,11 @@ static void *bench_dealer(void *ctx, const char *endpoint)
     zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    if (bench_fx && strcmp(endpoint, bench_fx->cmd_ep) == 0 &&
+        hb_fixture_secure(bench_fx, s, "hall-queue", NULL) != 0) {
+        zmq_close(s);
+        return NULL;
+    }
     if (zmq_connect(s, endpoint) != 0) {
         fprintf(stderr, "queue_bench: cannot connect to %s: %s\n", endpoint, zmq_strerror(errno));
         zmq_close(s);
@@ -537,6 +545,7 @@ static int run_throughput(const opts_t *o, const char *hall_yaml, throughput_t *
     memset(tp, 0, sizeof *tp);
     hb_fixture_t fx;
     hb_fixture_opts_t fo = {.services_windows_yaml = hall_yaml};
+    bench_fx = &fx;
     if (hb_fixture_start(&fx, &fo) != 0) {
         fprintf(stderr, "queue_bench: cannot start the hall (see %s)\n", fx.dir);
         hb_fixture_stop(&fx);
@@ -1170,6 +1179,7 @@ int main(int argc, char **argv)
     /* 2. latency */
     hb_fixture_t fx;
     hb_fixture_opts_t fo = {.services_windows_yaml = hall_yaml};
+    bench_fx = &fx;
     if (hb_fixture_start(&fx, &fo) != 0) {
         fprintf(stderr, "queue_bench: cannot start the hall (see %s)\n", fx.dir);
         hb_fixture_stop(&fx);
