@@ -67,6 +67,7 @@ typedef struct {
     unsigned windows;      /* latency: windows called in turn */
     bool free_same;        /* latency: no-show sent right after the call */
     bool probe;            /* preload the sync probe into the daemons */
+    bool plain;            /* security.curve: false: the raw reference without CURVE */
 } opts_t;
 
 /* ── small things ───────────────────────────────────────────────────────── */
@@ -544,7 +545,7 @@ static int run_throughput(const opts_t *o, const char *hall_yaml, throughput_t *
 {
     memset(tp, 0, sizeof *tp);
     hb_fixture_t fx;
-    hb_fixture_opts_t fo = {.services_windows_yaml = hall_yaml};
+    hb_fixture_opts_t fo = {.services_windows_yaml = hall_yaml, .plain = o->plain};
     bench_fx = &fx;
     if (hb_fixture_start(&fx, &fo) != 0) {
         fprintf(stderr, "queue_bench: cannot start the hall (see %s)\n", fx.dir);
@@ -972,6 +973,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: queue_bench [--tickets N] [--max-seconds S] [--inflight N] [--raw-seconds S]\n"
             "                   [--seconds S] [--rate R] [--windows N] [--free-same] [--no-probe]\n"
+            "                   [--plain]\n"
             "  Starts hall-bus and hall-queue from $HALLBUS_BIN (default: this binary's\n"
             "  directory) in a temporary directory and prints each figure beside the raw\n"
             "  limit it is bounded by, measured in the same run.\n"
@@ -984,7 +986,8 @@ static void usage(FILE *f)
             "  --windows N      latency: windows called in turn (10)\n"
             "  --free-same      latency: send each no-show right after its call, not half a\n"
             "                   period later\n"
-            "  --no-probe       do not preload the sync probe into the daemons\n");
+            "  --no-probe       do not preload the sync probe into the daemons\n"
+            "  --plain          security.curve: false, the raw reference without CURVE\n");
 }
 
 static int parse_opts(int argc, char **argv, opts_t *o)
@@ -997,17 +1000,13 @@ static int parse_opts(int argc, char **argv, opts_t *o)
                   .rate = 1000,
                   .windows = 10,
                   .probe = true};
-    static const struct option longopts[] = {{"tickets", required_argument, NULL, 't'},
-                                             {"max-seconds", required_argument, NULL, 'm'},
-                                             {"inflight", required_argument, NULL, 'i'},
-                                             {"raw-seconds", required_argument, NULL, 'R'},
-                                             {"seconds", required_argument, NULL, 's'},
-                                             {"rate", required_argument, NULL, 'r'},
-                                             {"windows", required_argument, NULL, 'w'},
-                                             {"free-same", no_argument, NULL, 'f'},
-                                             {"no-probe", no_argument, NULL, 'P'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {
+        {"tickets", required_argument, NULL, 't'},  {"max-seconds", required_argument, NULL, 'm'},
+        {"inflight", required_argument, NULL, 'i'}, {"raw-seconds", required_argument, NULL, 'R'},
+        {"seconds", required_argument, NULL, 's'},  {"rate", required_argument, NULL, 'r'},
+        {"windows", required_argument, NULL, 'w'},  {"free-same", no_argument, NULL, 'f'},
+        {"no-probe", no_argument, NULL, 'P'},       {"plain", no_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "t:s:r:h", longopts, NULL)) != -1) {
         switch (c) {
@@ -1037,6 +1036,9 @@ static int parse_opts(int argc, char **argv, opts_t *o)
             break;
         case 'P':
             o->probe = false;
+            break;
+        case 'p':
+            o->plain = true;
             break;
         case 'h':
             usage(stdout);
@@ -1178,7 +1180,7 @@ int main(int argc, char **argv)
 
     /* 2. latency */
     hb_fixture_t fx;
-    hb_fixture_opts_t fo = {.services_windows_yaml = hall_yaml};
+    hb_fixture_opts_t fo = {.services_windows_yaml = hall_yaml, .plain = o.plain};
     bench_fx = &fx;
     if (hb_fixture_start(&fx, &fo) != 0) {
         fprintf(stderr, "queue_bench: cannot start the hall (see %s)\n", fx.dir);
