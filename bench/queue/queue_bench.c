@@ -814,7 +814,10 @@ static int interleaved_latency(const opts_t *o, hb_fixture_t *fx, void *sub, lat
     e.pub = zmq_socket(echo_ctx, ZMQ_PUB);
     zmq_setsockopt(e.pub, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(e.pub, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    zmq_connect(e.pub, fx->pub_ep); /* through the real hall-bus, as the daemon's events */
+    /* through the real hall-bus, as the daemon's events (with its key: the
+     * bus admits only queue and counter keys as publishers) */
+    hb_fixture_secure(fx, e.pub, "hall-bus", "hall-queue");
+    zmq_connect(e.pub, fx->pub_ep);
     zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "rawbench.", 9);
     void *raw_dealer = bench_dealer(fx->ctx, ep);
     void *dealer = bench_dealer(fx->ctx, fx->cmd_ep);
