@@ -38,6 +38,9 @@ start() {
   nohup "build/bin/$name" "$@" >>"$RUN/$name.log" 2>&1 &
   echo $! >"$RUN/$name.pid"
 }
+# secure by default: every link speaks CURVE with the keys of the hall's
+# keys_dir (var/keys); made on the first start, kept after (no plain mode)
+build/bin/hallctl -c "$CONFIG" keys init >/dev/null
 start hall-bus -c "$CONFIG"
 start hall-queue -c "$CONFIG"
 for _ in $(seq 100); do

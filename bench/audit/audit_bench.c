@@ -167,6 +167,7 @@ static int64_t audit_seq(int idx, uint64_t *gaps)
     int linger = 0, timeout = 2000;
     zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    hb_fixture_secure(&fx, s, "hall-audit", NULL);
     zmq_connect(s, query_ep);
     Hallbus__AuditRequest req = HALLBUS__AUDIT_REQUEST__INIT;
     Hallbus__AuditStatsQuery q = HALLBUS__AUDIT_STATS_QUERY__INIT;
@@ -205,6 +206,7 @@ static void *events_sub(const char *ep, const char *prefix)
     zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
     zmq_setsockopt(s, ZMQ_SUBSCRIBE, prefix, strlen(prefix));
+    hb_fixture_secure(&fx, s, strcmp(ep, fx.sub_ep) == 0 ? "hall-bus" : "hall-audit", NULL);
     zmq_connect(s, ep);
     return s;
 }
@@ -216,7 +218,7 @@ typedef struct {
 static void *taker(void *arg)
 {
     taker_t *t = arg;
-    hb_rpc_t *rpc = hb_rpc_new(NULL, fx.cmd_ep, 5000);
+    hb_rpc_t *rpc = hb_fixture_rpc(&fx, fx.cmd_ep, "hall-queue", NULL, 5000);
     for (int i = 0; i < t->n; i++) {
         Hallbus__Request req = HALLBUS__REQUEST__INIT;
         Hallbus__TakeTicket tt = HALLBUS__TAKE_TICKET__INIT;
@@ -321,6 +323,7 @@ static double daemon_ingest(size_t n, uint64_t *gaps)
     int linger = 5000, hwm = (int)n + 10;
     zmq_setsockopt(pub, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(pub, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    hb_fixture_secure(&fx, pub, "hall-bus", "hall-queue"); /* a publisher the bus admits */
     zmq_connect(pub, fx.pub_ep);
     struct timespec settle = {0, 300000000};
     nanosleep(&settle, NULL);

@@ -69,6 +69,7 @@ static void take_many(int n, const char *contact)
     zmq_setsockopt(d, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(d, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(d, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    hb_fixture_secure(&fx, d, "hall-queue", NULL);
     zmq_connect(d, fx.cmd_ep);
     for (int i = 0; i < n; i++) {
         Hallbus__Request req = HALLBUS__REQUEST__INIT;

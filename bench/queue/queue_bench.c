@@ -67,6 +67,7 @@ typedef struct {
     unsigned windows;      /* latency: windows called in turn */
     bool free_same;        /* latency: no-show sent right after the call */
     bool probe;            /* preload the sync probe into the daemons */
+    bool plain;            /* security.curve: false: the raw reference without CURVE */
 } opts_t;
 
 /* ── small things ───────────────────────────────────────────────────────── */
@@ -83,6 +84,9 @@ static double ms(int64_t us)
     return (double)us / 1000.0;
 }
 
+/* the hall being measured: its command endpoint speaks CURVE */
+static hb_fixture_t *bench_fx;
+
 static void *bench_dealer(void *ctx, const char *endpoint)
 {
     void *s = zmq_socket(ctx, ZMQ_DEALER);
@@ -90,6 +94,11 @@ static void *bench_dealer(void *ctx, const char *endpoint)
     zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    if (bench_fx && strcmp(endpoint, bench_fx->cmd_ep) == 0 &&
+        hb_fixture_secure(bench_fx, s, "hall-queue", NULL) != 0) {
+        zmq_close(s);
+        return NULL;
+    }
     if (zmq_connect(s, endpoint) != 0) {
         fprintf(stderr, "queue_bench: cannot connect to %s: %s\n", endpoint, zmq_strerror(errno));
         zmq_close(s);
@@ -536,7 +545,8 @@ static int run_throughput(const opts_t *o, const char *hall_yaml, throughput_t *
 {
     memset(tp, 0, sizeof *tp);
     hb_fixture_t fx;
-    hb_fixture_opts_t fo = {.services_windows_yaml = hall_yaml};
+    hb_fixture_opts_t fo = {.services_windows_yaml = hall_yaml, .plain = o->plain};
+    bench_fx = &fx;
     if (hb_fixture_start(&fx, &fo) != 0) {
         fprintf(stderr, "queue_bench: cannot start the hall (see %s)\n", fx.dir);
         hb_fixture_stop(&fx);
@@ -804,7 +814,10 @@ static int interleaved_latency(const opts_t *o, hb_fixture_t *fx, void *sub, lat
     e.pub = zmq_socket(echo_ctx, ZMQ_PUB);
     zmq_setsockopt(e.pub, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(e.pub, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    zmq_connect(e.pub, fx->pub_ep); /* through the real hall-bus, as the daemon's events */
+    /* through the real hall-bus, as the daemon's events (with its key: the
+     * bus admits only queue and counter keys as publishers) */
+    hb_fixture_secure(fx, e.pub, "hall-bus", "hall-queue");
+    zmq_connect(e.pub, fx->pub_ep);
     zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "rawbench.", 9);
     void *raw_dealer = bench_dealer(fx->ctx, ep);
     void *dealer = bench_dealer(fx->ctx, fx->cmd_ep);
@@ -963,6 +976,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: queue_bench [--tickets N] [--max-seconds S] [--inflight N] [--raw-seconds S]\n"
             "                   [--seconds S] [--rate R] [--windows N] [--free-same] [--no-probe]\n"
+            "                   [--plain]\n"
             "  Starts hall-bus and hall-queue from $HALLBUS_BIN (default: this binary's\n"
             "  directory) in a temporary directory and prints each figure beside the raw\n"
             "  limit it is bounded by, measured in the same run.\n"
@@ -975,7 +989,8 @@ static void usage(FILE *f)
             "  --windows N      latency: windows called in turn (10)\n"
             "  --free-same      latency: send each no-show right after its call, not half a\n"
             "                   period later\n"
-            "  --no-probe       do not preload the sync probe into the daemons\n");
+            "  --no-probe       do not preload the sync probe into the daemons\n"
+            "  --plain          security.curve: false, the raw reference without CURVE\n");
 }
 
 static int parse_opts(int argc, char **argv, opts_t *o)
@@ -988,17 +1003,13 @@ static int parse_opts(int argc, char **argv, opts_t *o)
                   .rate = 1000,
                   .windows = 10,
                   .probe = true};
-    static const struct option longopts[] = {{"tickets", required_argument, NULL, 't'},
-                                             {"max-seconds", required_argument, NULL, 'm'},
-                                             {"inflight", required_argument, NULL, 'i'},
-                                             {"raw-seconds", required_argument, NULL, 'R'},
-                                             {"seconds", required_argument, NULL, 's'},
-                                             {"rate", required_argument, NULL, 'r'},
-                                             {"windows", required_argument, NULL, 'w'},
-                                             {"free-same", no_argument, NULL, 'f'},
-                                             {"no-probe", no_argument, NULL, 'P'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {
+        {"tickets", required_argument, NULL, 't'},  {"max-seconds", required_argument, NULL, 'm'},
+        {"inflight", required_argument, NULL, 'i'}, {"raw-seconds", required_argument, NULL, 'R'},
+        {"seconds", required_argument, NULL, 's'},  {"rate", required_argument, NULL, 'r'},
+        {"windows", required_argument, NULL, 'w'},  {"free-same", no_argument, NULL, 'f'},
+        {"no-probe", no_argument, NULL, 'P'},       {"plain", no_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "t:s:r:h", longopts, NULL)) != -1) {
         switch (c) {
@@ -1028,6 +1039,9 @@ static int parse_opts(int argc, char **argv, opts_t *o)
             break;
         case 'P':
             o->probe = false;
+            break;
+        case 'p':
+            o->plain = true;
             break;
         case 'h':
             usage(stdout);
@@ -1169,7 +1183,8 @@ int main(int argc, char **argv)
 
     /* 2. latency */
     hb_fixture_t fx;
-    hb_fixture_opts_t fo = {.services_windows_yaml = hall_yaml};
+    hb_fixture_opts_t fo = {.services_windows_yaml = hall_yaml, .plain = o.plain};
+    bench_fx = &fx;
     if (hb_fixture_start(&fx, &fo) != 0) {
         fprintf(stderr, "queue_bench: cannot start the hall (see %s)\n", fx.dir);
         hb_fixture_stop(&fx);

@@ -24,6 +24,7 @@ struct hb_client_s {
     uv_loop_t *loop;
     void *ctx;
     char *endpoint;
+    char *server; /* the server's key name, or NULL */
     hb_client_config_t config;
     const ProtobufCFieldDescriptor *reply_id;
     hb_zsock_t *zs;
@@ -42,7 +43,9 @@ static int open_socket(hb_client_t *c)
     hb_socket_opts_t opts = {.hwm = c->config.hwm,
                              .linger = 0,
                              .max_message = (int64_t)c->config.reply_max + 4096,
-                             .queue_while_disconnected = !c->config.immediate};
+                             .queue_while_disconnected = !c->config.immediate,
+                             .security = c->config.security,
+                             .server = c->server};
     void *s = hb_socket_open_opts(c->ctx, ZMQ_DEALER, c->endpoint, 0, &opts);
     if (!s)
         return -1;
@@ -76,8 +79,10 @@ hb_client_t *hb_client_new(uv_loop_t *loop, void *ctx, const hb_client_config_t 
     c->reply_id = reply_id;
     c->next_id = hb_request_id_first(c);
     c->endpoint = strdup(config->endpoint);
-    if (!c->endpoint || open_socket(c) != 0) {
+    c->server = config->server ? strdup(config->server) : NULL;
+    if (!c->endpoint || (config->server && !c->server) || open_socket(c) != 0) {
         free(c->endpoint);
+        free(c->server);
         free(c);
         return NULL;
     }
@@ -274,6 +279,7 @@ static void on_timer_closed(uv_handle_t *h)
 {
     hb_client_t *c = h->data;
     free(c->endpoint);
+    free(c->server);
     free(c);
 }
 

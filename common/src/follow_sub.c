@@ -307,7 +307,10 @@ static void on_tick_closed(uv_handle_t *h)
 
 static int open_sub(hb_follow_sub_t *fs, void *ctx)
 {
-    hb_socket_opts_t opts = {.hwm = fs->config.sub_hwm, .linger = 0};
+    hb_socket_opts_t opts = {.hwm = fs->config.sub_hwm,
+                             .linger = 0,
+                             .security = fs->config.security,
+                             .server = "hall-bus"};
     void *s = hb_socket_open_opts(ctx, ZMQ_SUB, fs->bus_sub, 0, &opts);
     if (!s)
         return -1;
@@ -367,6 +370,8 @@ hb_follow_sub_t *hb_follow_sub_new(uv_loop_t *loop, void *ctx, const hb_follow_s
         return NULL;
     }
     hb_client_config_t cc = {.endpoint = fs->command,
+                             .security = config->security,
+                             .server = "hall-queue",
                              .reply_desc = &hallbus__reply__descriptor,
                              .reply_max = fs->config.reply_max,
                              .fresh_socket_after_timeout = true};

@@ -21,6 +21,12 @@ struct hb_rpc_s {
 
 hb_rpc_t *hb_rpc_new(void *ctx, const char *endpoint, int timeout_ms)
 {
+    return hb_rpc_new_secure(ctx, endpoint, timeout_ms, NULL, NULL);
+}
+
+hb_rpc_t *hb_rpc_new_secure(void *ctx, const char *endpoint, int timeout_ms,
+                            const hb_security_t *security, const char *server)
+{
     hb_rpc_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
@@ -29,7 +35,8 @@ hb_rpc_t *hb_rpc_new(void *ctx, const char *endpoint, int timeout_ms)
     self->sock = zmq_socket(self->ctx, ZMQ_DEALER);
     int linger = 0;
     zmq_setsockopt(self->sock, ZMQ_LINGER, &linger, sizeof linger);
-    if (zmq_connect(self->sock, endpoint) != 0) {
+    if (hb_security_connect(security, self->sock, server ? server : "") != 0 ||
+        zmq_connect(self->sock, endpoint) != 0) {
         hb_rpc_destroy(&self);
         return NULL;
     }

@@ -56,6 +56,14 @@ static void on_msg(hb_zsock_t *zs, zmq_msg_t *frames, int n, bool overflow, void
         if (zmq_msg_size(&frames[i]) == 0)
             delim = i;
     hb_route_t route;
+    /* who: the key of the last frame (the ROUTER made up the routing id);
+     * a key revoked since it connected gets no answer at all */
+    route.role =
+        hb_security_peer(s->config.security, &frames[n - 1], route.key_name, sizeof route.key_name);
+    if (route.role == HB_ROLE_NONE) {
+        s->counters.denied++;
+        return;
+    }
     if (delim < 0 || overflow || n != delim + 2) {
         char why[192];
         snprintf(why, sizeof why,
@@ -72,6 +80,7 @@ static void on_msg(hb_zsock_t *zs, zmq_msg_t *frames, int n, bool overflow, void
         s->counters.bad_framing++; /* cannot be answered: no route kept */
         return;
     }
+
     const void *data = zmq_msg_data(&frames[n - 1]);
     size_t len = zmq_msg_size(&frames[n - 1]);
     if (len > s->config.request_max) {
@@ -123,8 +132,11 @@ hb_server_t *hb_server_new(uv_loop_t *loop, void *ctx, const hb_server_config_t 
         s->config.request_max = HB_REQUEST_MAX;
     if (!s->config.hwm)
         s->config.hwm = 10000;
-    void *sock =
-        hb_socket_open(ctx, ZMQ_ROUTER, config->endpoint, 1, s->config.hwm, s->config.linger);
+    hb_socket_opts_t opts = {.hwm = s->config.hwm,
+                             .linger = s->config.linger,
+                             .security = config->security,
+                             .zap_domain = config->zap_domain};
+    void *sock = hb_socket_open_opts(ctx, ZMQ_ROUTER, config->endpoint, 1, &opts);
     if (!sock) {
         free(s);
         return NULL;

@@ -25,6 +25,13 @@ void *hb_socket_open_opts(void *ctx, int type, const char *endpoint, int bind,
         int one = 1;
         zmq_setsockopt(s, ZMQ_IMMEDIATE, &one, sizeof one);
     }
+    if (hb_security_on(opts->security) &&
+        (bind ? hb_security_bind(opts->security, s, opts->zap_domain ? opts->zap_domain : "")
+              : hb_security_connect(opts->security, s, opts->server ? opts->server : "")) != 0) {
+        hb_error("cannot secure the socket for %s", endpoint);
+        zmq_close(s);
+        return NULL;
+    }
     if ((bind ? zmq_bind(s, endpoint) : zmq_connect(s, endpoint)) != 0) {
         hb_error("cannot %s %s: %s", bind ? "bind" : "connect to", endpoint, zmq_strerror(errno));
         zmq_close(s);

@@ -36,6 +36,7 @@ struct audit_s {
     hb_config_t *config;
     audit_store_t *store;
     void *ctx;
+    hb_security_t *security; /* CURVE: its key (hall-audit), allow-list, ZAP */
     hb_zsock_t *sub;
     hb_server_t *server; /* queries (query.c) */
     void *pub;

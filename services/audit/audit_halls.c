@@ -208,8 +208,11 @@ int audit_halls_open(audit_t *a)
         a->nhalls = i + 1;
         uv_timer_init(a->loop, &h->retry);
         h->retry.data = h;
-        hb_client_config_t cc = {
-            .endpoint = h->command, .reply_desc = &hallbus__reply__descriptor, .immediate = true};
+        hb_client_config_t cc = {.endpoint = h->command,
+                                 .security = a->security,
+                                 .server = "hall-queue",
+                                 .reply_desc = &hallbus__reply__descriptor,
+                                 .immediate = true};
         h->journal = hb_client_new(a->loop, a->ctx, &cc);
         if (!h->journal)
             return -1;

@@ -212,7 +212,8 @@ static void on_stop(void *arg)
 static int connect_bus(audit_t *a, void **sub, const char *bus)
 {
     if (!*sub) {
-        *sub = hb_socket_open(a->ctx, ZMQ_SUB, bus, 0, SUB_HWM, 0);
+        hb_socket_opts_t so = {.hwm = SUB_HWM, .security = a->security, .server = "hall-bus"};
+        *sub = hb_socket_open_opts(a->ctx, ZMQ_SUB, bus, 0, &so);
         return *sub ? 0 : -1;
     }
     if (zmq_connect(*sub, bus) != 0) {
@@ -296,8 +297,17 @@ int main(int argc, char **argv)
 
     a.loop = uv_default_loop();
     a.ctx = zmq_ctx_new();
-    a.pub = hb_socket_open(a.ctx, ZMQ_PUB, a.config->audit.publish, 1, SUB_HWM, 0);
     int rc = 1;
+    char kerr[HB_KEYS_ERR_MAX];
+    a.security = hb_security_start(a.ctx, &a.config->security, "hall-audit", true, kerr);
+    if (!a.security) {
+        hb_error("refusing to start: %s (make the hall's keys: hallctl keys init)", kerr);
+        rc = 2;
+        goto out;
+    }
+    /* its records name staff: subscribers need a key too (ZAP domain audit) */
+    hb_socket_opts_t po = {.hwm = SUB_HWM, .security = a.security, .zap_domain = "audit"};
+    a.pub = hb_socket_open_opts(a.ctx, ZMQ_PUB, a.config->audit.publish, 1, &po);
     if (!a.pub || audit_query_open(&a) != 0 || audit_halls_open(&a) != 0 || open_bus(&a) != 0) {
         hb_zsock_close(&a.sub);
         hb_server_close(&a.server);
@@ -335,6 +345,7 @@ out:
     audit_halls_free(&a);
     if (a.pub)
         zmq_close(a.pub);
+    hb_security_stop(&a.security);
     zmq_ctx_term(a.ctx);
     int lrc = uv_loop_close(a.loop);
     if (lrc != 0) {

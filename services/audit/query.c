@@ -102,6 +102,21 @@ static void on_query(hb_server_t *s, const hb_route_t *route, ProtobufCMessage *
 {
     audit_t *a = arg;
     const Hallbus__AuditRequest *req = (const Hallbus__AuditRequest *)msg;
+    if (route->role != HB_ROLE_AUDIT && route->role != HB_ROLE_SUPERVISOR &&
+        route->role != HB_ROLE_OPERATOR) {
+        /* the record names staff and complaints: not for every key */
+        char why[160];
+        snprintf(why, sizeof why,
+                 "the audit's queries need a key of role audit, supervisor or operator; this "
+                 "key's role is %s",
+                 hb_role_name(route->role));
+        Hallbus__AuditReply denied = HALLBUS__AUDIT_REPLY__INIT;
+        denied.request_id = req->request_id;
+        denied.code = HALLBUS__STATUS_CODE__PERMISSION_DENIED;
+        denied.message = why;
+        answer(a, route, &denied);
+        return;
+    }
     a->queries++;
     audit_flush(a); /* answer from what is durable, and publish it first */
     Hallbus__AuditReply reply = HALLBUS__AUDIT_REPLY__INIT;
@@ -208,6 +223,8 @@ static void on_query(hb_server_t *s, const hb_route_t *route, ProtobufCMessage *
 int audit_query_open(audit_t *a)
 {
     hb_server_config_t sc = {.endpoint = a->config->audit.query,
+                             .security = a->security,
+                             .zap_domain = "audit",
                              .request_desc = &hallbus__audit_request__descriptor,
                              .request_max = HB_REQUEST_MAX,
                              .decode = decode_query,

@@ -16,6 +16,7 @@
 #include "hallbus/config.h"
 #include "hallbus/daemon.h"
 #include "hallbus/log.h"
+#include "hallbus/security.h"
 #include "hallbus/signals.h"
 
 typedef struct {
@@ -94,8 +95,24 @@ int main(int argc, char **argv)
 
     bus_t b = {0};
     b.ctx = zmq_ctx_new();
-    b.xsub = hb_socket_open(b.ctx, ZMQ_XSUB, pub, 1, hwm, 0);
-    b.xpub = hb_socket_open(b.ctx, ZMQ_XPUB, sub, 1, hwm, 0);
+    /* CURVE from the hall file: publishers need a queue or counter key
+     * (ZAP domain bus-pub), subscribers any known key (bus-sub). Without a
+     * hall file (--pub/--sub only) the bus is plain. */
+    hb_security_t *security = NULL;
+    if (config) {
+        char err[HB_KEYS_ERR_MAX];
+        security = hb_security_start(b.ctx, &config->security, "hall-bus", true, err);
+        if (!security) {
+            hb_error("refusing to start: %s (make the hall's keys: hallctl keys init)", err);
+            zmq_ctx_term(b.ctx);
+            hb_config_destroy(&config);
+            return 2;
+        }
+    }
+    hb_socket_opts_t po = {.hwm = hwm, .security = security, .zap_domain = "bus-pub"};
+    hb_socket_opts_t so = {.hwm = hwm, .security = security, .zap_domain = "bus-sub"};
+    b.xsub = hb_socket_open_opts(b.ctx, ZMQ_XSUB, pub, 1, &po);
+    b.xpub = hb_socket_open_opts(b.ctx, ZMQ_XPUB, sub, 1, &so);
     if (!b.xsub || !b.xpub)
         return 1;
     b.control_in = zmq_socket(b.ctx, ZMQ_PAIR);
@@ -119,6 +136,7 @@ int main(int argc, char **argv)
     zmq_close(b.xpub);
     zmq_close(b.control_in);
     zmq_close(b.control_out);
+    hb_security_stop(&security);
     zmq_ctx_term(b.ctx);
     uv_loop_close(loop);
     hb_config_destroy(&config);

@@ -23,6 +23,7 @@
 #include "hallbus/config.h"
 #include "hallbus/follow_sub.h"
 #include "hallbus/lockout.h"
+#include "hallbus/security.h"
 #include "hallbus/server.h"
 #include "hallbus/signals.h"
 #include "overtime.h"
@@ -59,6 +60,7 @@ typedef struct {
     char actor[64]; /* "hall-counter/c1" */
 
     void *ctx;
+    hb_security_t *security; /* CURVE: its key (hall-counter[-ID]), allow-list, ZAP */
     hb_server_t *terminals;  /* the terminals' REQ-framed ROUTER */
     hb_client_t *queue;      /* requests to hall-queue */
     hb_follow_sub_t *follow; /* the hall's events, the Clone way */

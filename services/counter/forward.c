@@ -26,6 +26,8 @@ typedef struct {
 int forward_open(counter_t *c)
 {
     hb_client_config_t cc = {.endpoint = c->config->endpoints.command,
+                             .security = c->security,
+                             .server = "hall-queue",
                              .reply_desc = &hallbus__reply__descriptor,
                              .hwm = 100000,
                              /* a command is refused at once while hall-queue is not

@@ -197,6 +197,19 @@ int main(int argc, char **argv)
         c.windows[i].number = c.self.windows[i];
 
     c.ctx = zmq_ctx_new();
+    /* the first counter of the hall's list is "hall-counter", the others
+     * "hall-counter-ID" (as hallctl keys init names them) */
+    const hb_counter_conf_t *cc = &c.config->counter;
+    char key[HB_KEY_NAME_MAX + 1] = "hall-counter", err[HB_KEYS_ERR_MAX];
+    if (cc->instances_count > 1 && strcmp(c.self.id, cc->instances[0].id) != 0)
+        snprintf(key, sizeof key, "hall-counter-%s", c.self.id);
+    c.security = hb_security_start(c.ctx, &c.config->security, key, true, err);
+    if (!c.security) {
+        hb_error("refusing to start: %s (make the hall's keys: hallctl keys init)", err);
+        zmq_ctx_term(c.ctx);
+        destroy(&c);
+        return 2;
+    }
     c.loop = uv_default_loop();
     if (signon_open(&c) != 0 || terminals_open(&c) != 0 || forward_open(&c) != 0 ||
         watch_open(&c) != 0)
@@ -218,6 +231,7 @@ int main(int argc, char **argv)
     uv_run(c.loop, UV_RUN_DEFAULT);
 
     on_stats(&c.stats_timer);
+    hb_security_stop(&c.security);
     zmq_ctx_term(c.ctx);
     int rc = uv_loop_close(c.loop);
     if (rc != 0)

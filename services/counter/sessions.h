@@ -21,11 +21,12 @@
 
 #include "hallbus.pb-c.h"
 #include "hallbus/accounts.h"
+#include "hallbus/keys.h"
 
-#define SESSIONS_TTL_US (12LL * 3600 * 1000000) /* a session lasts a working day at most */
-#define SESSIONS_IDLE_US (30LL * 60 * 1000000)  /* and ends after 30 minutes without use */
-#define SESSION_TOKEN_LEN 43                    /* base64url of 32 bytes, no padding */
-#define SESSION_TERMINAL_MAX 64                 /* the terminal's key, or "" if unknown */
+#define SESSIONS_TTL_US (12LL * 3600 * 1000000)    /* a session lasts a working day at most */
+#define SESSIONS_IDLE_US (30LL * 60 * 1000000)     /* and ends after 30 minutes without use */
+#define SESSION_TOKEN_LEN 43                       /* base64url of 32 bytes, no padding */
+#define SESSION_TERMINAL_MAX (HB_KEY_NAME_MAX + 1) /* the terminal's key name, or "" if unknown */
 #define SESSION_WHY_MAX 96
 
 typedef struct {

@@ -49,9 +49,15 @@ static void signon_free(signon_t *s)
 
 /* The terminal, as the lockout and the session know it: the routing
  * identity of its connection (hex), until keys name terminals. */
+/* Which terminal asked: its key's name in the allow-list (a terminal keeps
+ * it across reconnects); with CURVE off, its connection's routing id. */
 static void terminal_of(const hb_route_t *route, char *out, size_t len)
 {
     out[0] = '\0';
+    if (route->key_name[0]) {
+        snprintf(out, len, "%s", route->key_name);
+        return;
+    }
     if (route->nframes == 0)
         return;
     size_t n = route->len[0] < 16 ? route->len[0] : 16;

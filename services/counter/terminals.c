@@ -79,6 +79,16 @@ static void on_request(hb_server_t *server, const hb_route_t *route, ProtobufCMe
     counter_t *c = arg;
     Hallbus__Request *req = (Hallbus__Request *)msg;
     char msg_text[512];
+    if (route->role != HB_ROLE_COUNTER && route->role != HB_ROLE_OPERATOR) {
+        /* terminals have counter keys; the operator may do anything */
+        snprintf(msg_text, sizeof msg_text,
+                 "a counter's terminals need a key of role counter or operator; this key's "
+                 "role is %s",
+                 hb_role_name(route->role));
+        terminals_refuse(c, route, req->request_id, HALLBUS__STATUS_CODE__PERMISSION_DENIED,
+                         msg_text);
+        return;
+    }
     Hallbus__StatusCode code = route_check(&c->route, req, msg_text, sizeof msg_text);
     uint32_t window = 0;
     bool is_window = route_window_command(req, &window);
@@ -168,6 +178,8 @@ static int decode_request(const void *data, size_t len, ProtobufCMessage **out, 
 int terminals_open(counter_t *c)
 {
     hb_server_config_t sc = {.endpoint = c->self.endpoint,
+                             .security = c->security,
+                             .zap_domain = "counter",
                              .request_desc = &hallbus__request__descriptor,
                              .request_max = HB_REQUEST_MAX,
                              .decode = decode_request,

@@ -101,6 +101,7 @@ int watch_open(counter_t *c)
         .bus_sub = c->config->endpoints.bus_sub,
         .command = c->config->endpoints.command,
         .actor = c->actor,
+        .security = c->security,
         .mode = HB_FOLLOW_CLONE,
         /* an unanswered snapshot is asked again, as a command would time out */
         .snapshot_timeout_us = (int64_t)c->config->counter.request_timeout_ms * 1000,

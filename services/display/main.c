@@ -21,6 +21,7 @@
 #include "hallbus/daemon.h"
 #include "hallbus/follow_sub.h"
 #include "hallbus/log.h"
+#include "hallbus/security.h"
 #include "hallbus/signals.h"
 #include "web.h"
 #include "view_json.h"
@@ -219,7 +220,14 @@ int main(int argc, char **argv)
     d.http = dv_web_new(d.loop, d.http_addr, d.config->display.max_clients,
                         d.config->display.max_per_client, stats_json, &d, err, sizeof err);
     d.ctx = zmq_ctx_new();
+    /* a CURVE client of hall-bus and hall-queue with its key, hall-display */
+    char kerr[HB_KEYS_ERR_MAX];
+    hb_security_t *security =
+        hb_security_start(d.ctx, &d.config->security, "hall-display", false, kerr);
+    if (!security)
+        hb_error("cannot start: %s (make the hall's keys: hallctl keys init)", kerr);
     hb_follow_sub_config_t fc = {.hall = d.config->hall.id,
+                                 .security = security,
                                  .bus_sub = d.config->endpoints.bus_sub,
                                  .command = d.config->endpoints.command,
                                  .actor = "hall-display",
@@ -235,7 +243,7 @@ int main(int argc, char **argv)
                                         .synced = on_synced,
                                         .batch = on_batch,
                                         .arg = &d}};
-    if (d.http && dv_web_listening(d.http))
+    if (security && d.http && dv_web_listening(d.http))
         d.follow = hb_follow_sub_new(d.loop, d.ctx, &fc, 0);
     if (!d.http || !dv_web_listening(d.http) || !d.follow) {
         if (d.http && !dv_web_listening(d.http))
@@ -248,6 +256,7 @@ int main(int argc, char **argv)
             dv_web_destroy(&d.http);
         }
         uv_run(d.loop, UV_RUN_DEFAULT);
+        hb_security_stop(&security);
         zmq_ctx_term(d.ctx);
         uv_loop_close(d.loop);
         dv_view_destroy(&d.view);
@@ -279,6 +288,7 @@ int main(int argc, char **argv)
     dv_web_destroy(&d.http);
     uv_run(d.loop, UV_RUN_DEFAULT); /* the handles closed last */
 
+    hb_security_stop(&security);
     zmq_ctx_term(d.ctx);
     int rc = uv_loop_close(d.loop);
     if (rc != 0)

@@ -361,13 +361,22 @@ int main(int argc, char **argv)
     n.loop = uv_default_loop();
     n.loop->data = &n;
     n.ctx = zmq_ctx_new();
+    char kerr[HB_KEYS_ERR_MAX];
+    n.security = hb_security_start(n.ctx, &n.config->security, "hall-notifier", true, kerr);
+    if (!n.security) {
+        hb_error("refusing to start: %s (make the hall's keys: hallctl keys init)", kerr);
+        return 2;
+    }
     hb_client_config_t cc = {.endpoint = n.config->endpoints.command,
+                             .security = n.security,
+                             .server = "hall-queue",
                              .reply_desc = &hallbus__reply__descriptor,
                              .hwm = 100000,
                              .on_batch = on_queue_batch,
                              .arg = &n};
     n.queue = hb_client_new(n.loop, n.ctx, &cc);
     hb_follow_sub_config_t fc = {.hall = n.config->hall.id,
+                                 .security = n.security,
                                  .bus_sub = n.config->endpoints.bus_sub,
                                  .command = n.config->endpoints.command,
                                  .actor = "hall-notifier",
@@ -407,6 +416,7 @@ int main(int argc, char **argv)
 
     uv_run(n.loop, UV_RUN_DEFAULT);
 
+    hb_security_stop(&n.security);
     zmq_ctx_term(n.ctx);
     int rc = uv_loop_close(n.loop);
     if (rc != 0)

@@ -50,8 +50,9 @@ typedef struct notifier_s {
     nt_outbox_t *outbox;
     nt_tracker_t *tracker;
     void *ctx;
-    hb_client_t *queue; /* ResolveContact to hall-queue (the follower has its own) */
-    hb_server_t *query; /* notifier.query */
+    hb_security_t *security; /* CURVE: its key (hall-notifier), allow-list, ZAP */
+    hb_client_t *queue;      /* ResolveContact to hall-queue (the follower has its own) */
+    hb_server_t *query;      /* notifier.query */
     nt_http_t *http;
     uv_timer_t scan, stats;
     unsigned long stats_ticks;

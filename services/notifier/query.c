@@ -132,6 +132,18 @@ static void on_query(hb_server_t *s, const hb_route_t *route, ProtobufCMessage *
     Hallbus__NotifyRequest *req = (Hallbus__NotifyRequest *)msg;
     Hallbus__NotifyReply r = HALLBUS__NOTIFY_REPLY__INIT;
     r.request_id = req->request_id;
+    if (route->role != HB_ROLE_OPERATOR && route->role != HB_ROLE_SUPERVISOR) {
+        /* the outbox names citizens' deliveries: the hall's staff only */
+        char why[160];
+        snprintf(why, sizeof why,
+                 "the notifier's queries need a key of role operator or supervisor; this key's "
+                 "role is %s",
+                 hb_role_name(route->role));
+        r.code = HALLBUS__STATUS_CODE__PERMISSION_DENIED;
+        r.message = why;
+        reply(s, route, &r);
+        return;
+    }
     switch (req->query_case) {
     case HALLBUS__NOTIFY_REQUEST__QUERY_STATUS:
         answer_status(n, req->status, &r, s, route);
@@ -160,6 +172,8 @@ static void on_refused(hb_server_t *s, const hb_route_t *route, hb_server_refusa
 int nt_query_start(notifier_t *n)
 {
     hb_server_config_t sc = {.endpoint = n->conf->query,
+                             .security = n->security,
+                             .zap_domain = "notifier",
                              .request_desc = &hallbus__notify_request__descriptor,
                              .request_max = QUERY_REQUEST_MAX,
                              .linger = 0,

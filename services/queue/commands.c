@@ -1,5 +1,7 @@
 #include "commands.h"
 
+#include "command_roles.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -365,13 +367,43 @@ void queue_handle(hall_t *hall, const void *data, size_t len, int64_t now,
         queue_refuse_undecodable(hall, drc, why, len, counters, out, outlen);
         return;
     }
-    queue_handle_request(hall, req, drc == HB_DECODE_INVALID ? why : NULL, now, counters, out,
-                         outlen);
+    queue_handle_request(hall, req, drc == HB_DECODE_INVALID ? why : NULL, HB_ROLE_OPERATOR, now,
+                         counters, out, outlen);
     hallbus__request__free_unpacked(req, NULL);
 }
 
-void queue_handle_request(hall_t *hall, Hallbus__Request *req, const char *invalid, int64_t now,
-                          queue_counters_t *counters, uint8_t **out, size_t *outlen)
+/* May a key of ROLE run REQ, and whom does it act as? Refuses with the
+ * roles needed; clears Request.staff where it is not believed. */
+static int authorise(Hallbus__Request *req, hb_role_t role, hall_err_t *err)
+{
+    const char *name = hb_role_name(role);
+    if (req->command_case == HALLBUS__REQUEST__COMMAND__NOT_SET)
+        return HALLBUS__STATUS_CODE__OK; /* nothing to run: answered UNKNOWN_COMMAND */
+    if (req->command_case == HALLBUS__REQUEST__COMMAND_SIGN_ON ||
+        req->command_case == HALLBUS__REQUEST__COMMAND_SIGN_OFF)
+        return HALLBUS__STATUS_CODE__OK; /* no role runs them here: dispatch says where they go */
+    if (!queue_role_may(name, req->command_case)) {
+        char roles[128];
+        return hall_refuse(err, HALLBUS__STATUS_CODE__PERMISSION_DENIED,
+                           "this command needs a key of role %s; this key's role is %s",
+                           queue_command_roles(req->command_case, roles, sizeof roles),
+                           name ? name : "none");
+    }
+    if (role == HB_ROLE_COUNTER) {
+        /* hall-counter acts for the person signed on at the window: it must
+         * say who, so that check_staff holds them to their own window */
+        if (hb_request_window(req) != 0 && (!req->staff || !*req->staff))
+            return hall_refuse(err, HALLBUS__STATUS_CODE__PERMISSION_DENIED,
+                               "a counter key must name the staff member acting at window %u",
+                               hb_request_window(req));
+    } else if (role != HB_ROLE_OPERATOR) {
+        req->staff = NULL; /* believed from counter and operator keys only */
+    }
+    return HALLBUS__STATUS_CODE__OK;
+}
+
+void queue_handle_request(hall_t *hall, Hallbus__Request *req, const char *invalid, hb_role_t role,
+                          int64_t now, queue_counters_t *counters, uint8_t **out, size_t *outlen)
 {
     counters->handled++;
 
@@ -382,7 +414,8 @@ void queue_handle_request(hall_t *hall, Hallbus__Request *req, const char *inval
     else if (req->hall_id && *req->hall_id && strcmp(req->hall_id, hall->config->hall.id) != 0)
         code = hall_refuse(&o.err, HALLBUS__STATUS_CODE__WRONG_HALL, "this is hall %s, not %.32s",
                            hall->config->hall.id, req->hall_id);
-    else if ((code = check_staff(hall, req, &o.err)) == HALLBUS__STATUS_CODE__OK)
+    else if ((code = authorise(req, role, &o.err)) == HALLBUS__STATUS_CODE__OK &&
+             (code = check_staff(hall, req, &o.err)) == HALLBUS__STATUS_CODE__OK)
         code = dispatch(hall, req, now, &o);
 
     Hallbus__Reply reply = HALLBUS__REPLY__INIT;

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "hall.h"
+#include "hallbus/keys.h"
 
 typedef struct {
     unsigned long handled;
@@ -20,11 +21,19 @@ typedef struct {
 void queue_handle(hall_t *hall, const void *data, size_t len, int64_t now,
                   queue_counters_t *counters, uint8_t **out, size_t *outlen);
 
-/* The same for a request already decoded (borrowed: the caller frees it).
- * INVALID: NULL, or why its strings are refused (hb_request_decode said
- * HB_DECODE_INVALID): it is then answered INVALID_ARGUMENT, nothing done. */
-void queue_handle_request(hall_t *hall, Hallbus__Request *req, const char *invalid, int64_t now,
-                          queue_counters_t *counters, uint8_t **out, size_t *outlen);
+/* The same for a request already decoded (borrowed: the caller frees it;
+ * its staff field may be cleared) from a key of ROLE (queue_handle: an
+ * operator's). INVALID: NULL, or why its strings are refused
+ * (hb_request_decode said HB_DECODE_INVALID): it is then answered
+ * INVALID_ARGUMENT, nothing done.
+ *
+ * Authorisation is by ROLE alone (command_roles.c): PERMISSION_DENIED names
+ * the roles needed. Request.staff is believed from a counter key (which
+ * must name the person acting at a window: hall-counter signs them on) and
+ * from an operator's (who may do everything, as anyone); from any other
+ * role it is ignored. */
+void queue_handle_request(hall_t *hall, Hallbus__Request *req, const char *invalid, hb_role_t role,
+                          int64_t now, queue_counters_t *counters, uint8_t **out, size_t *outlen);
 
 /* The reply to bytes that did not decode: DRC is hb_request_decode's
  * result (HB_DECODE_TOO_LARGE or _MALFORMED), WHY its reason; counted as

@@ -22,6 +22,7 @@
 #include "hallbus/envelope.h"
 #include "hallbus/log.h"
 #include "hallbus/server.h"
+#include "hallbus/security.h"
 #include "hallbus/signals.h"
 #include "hallbus/zsock_uv.h"
 
@@ -40,7 +41,8 @@ typedef struct {
     hb_config_t *config;
     hall_t *hall;
     void *ctx;
-    hb_server_t *server; /* commands: REQ framing on a ROUTER */
+    hb_security_t *security; /* CURVE: own key, allow-list, ZAP */
+    hb_server_t *server;     /* commands: REQ framing on a ROUTER */
     void *pub;
     uv_timer_t heartbeat;
     uv_timer_t rollover;
@@ -139,8 +141,8 @@ static void on_command(hb_server_t *s, const hb_route_t *route, ProtobufCMessage
     uint8_t *reply;
     size_t len;
     uint64_t writes = q->hall->writes;
-    queue_handle_request(q->hall, (Hallbus__Request *)req, NULL, hb_now_us(), &q->counters, &reply,
-                         &len);
+    queue_handle_request(q->hall, (Hallbus__Request *)req, NULL, route->role, hb_now_us(),
+                         &q->counters, &reply, &len);
     queue_reply(q, route, reply, len, q->hall->writes != writes);
 }
 
@@ -152,8 +154,8 @@ static void on_invalid(hb_server_t *s, const hb_route_t *route, ProtobufCMessage
     queue_t *q = arg;
     uint8_t *reply;
     size_t len;
-    queue_handle_request(q->hall, (Hallbus__Request *)req, why, hb_now_us(), &q->counters, &reply,
-                         &len);
+    queue_handle_request(q->hall, (Hallbus__Request *)req, why, route->role, hb_now_us(),
+                         &q->counters, &reply, &len);
     queue_reply(q, route, reply, len, false);
 }
 
@@ -302,10 +304,21 @@ int main(int argc, char **argv)
     }
 
     q.ctx = zmq_ctx_new();
+    char kerr[HB_KEYS_ERR_MAX];
+    q.security = hb_security_start(q.ctx, &q.config->security, "hall-queue", true, kerr);
+    if (!q.security) {
+        hb_error("refusing to start: %s (make the hall's keys: hallctl keys init)", kerr);
+        zmq_ctx_term(q.ctx);
+        hall_destroy(&q.hall);
+        hb_config_destroy(&q.config);
+        return 2;
+    }
     int hwm = (int)q.config->queue.pub_hwm;
     /* on a clean stop, give the last events a second to leave */
     q.loop = uv_default_loop();
     hb_server_config_t sc = {.endpoint = q.config->endpoints.command,
+                             .security = q.security,
+                             .zap_domain = "queue",
                              .request_desc = &hallbus__request__descriptor,
                              .request_max = HB_REQUEST_MAX,
                              .decode = decode_request,
@@ -318,7 +331,9 @@ int main(int argc, char **argv)
                              .on_batch = on_batch_end,
                              .arg = &q};
     q.server = hb_server_new(q.loop, q.ctx, &sc);
-    q.pub = hb_socket_open(q.ctx, ZMQ_PUB, q.config->endpoints.bus_pub, 0, hwm, 1000);
+    hb_socket_opts_t po = {
+        .hwm = hwm, .linger = 1000, .security = q.security, .server = "hall-bus"};
+    q.pub = hb_socket_open_opts(q.ctx, ZMQ_PUB, q.config->endpoints.bus_pub, 0, &po);
     if (!q.server || !q.pub)
         return 1;
     uv_timer_init(q.loop, &q.heartbeat);
@@ -341,6 +356,7 @@ int main(int argc, char **argv)
     uv_run(q.loop, UV_RUN_DEFAULT);
 
     zmq_close(q.pub);
+    hb_security_stop(&q.security);
     zmq_ctx_term(q.ctx);
     int rc = uv_loop_close(q.loop);
     if (rc != 0)

@@ -4,9 +4,9 @@
 
 #include "hallbus/rpc_client.h"
 
-Hallbus__AuditReply *audit_ask(void *ctx, const char *endpoint, Hallbus__AuditRequest *req)
+Hallbus__AuditReply *audit_ask(hb_fixture_t *fx, const char *endpoint, Hallbus__AuditRequest *req)
 {
-    hb_rpc_t *rpc = hb_rpc_new(ctx, endpoint, 1000);
+    hb_rpc_t *rpc = hb_fixture_rpc(fx, endpoint, "hall-audit", NULL, 1000);
     if (!rpc)
         return NULL;
     char err[256];
@@ -16,13 +16,13 @@ Hallbus__AuditReply *audit_ask(void *ctx, const char *endpoint, Hallbus__AuditRe
     return (Hallbus__AuditReply *)r;
 }
 
-bool audit_stats(void *ctx, const char *endpoint, audit_stats_t *out)
+bool audit_stats(hb_fixture_t *fx, const char *endpoint, audit_stats_t *out)
 {
     Hallbus__AuditRequest req = HALLBUS__AUDIT_REQUEST__INIT;
     Hallbus__AuditStatsQuery q = HALLBUS__AUDIT_STATS_QUERY__INIT;
     req.query_case = HALLBUS__AUDIT_REQUEST__QUERY_STATS;
     req.stats = &q;
-    Hallbus__AuditReply *r = audit_ask(ctx, endpoint, &req);
+    Hallbus__AuditReply *r = audit_ask(fx, endpoint, &req);
     bool ok = r && r->stats;
     if (ok) {
         out->last_seq = r->stats->n_last_seq ? r->stats->last_seq[0] : 0;
@@ -48,7 +48,7 @@ uint64_t audit_queue_seq(hb_fixture_t *fx)
     return seq;
 }
 
-Hallbus__AuditReply *audit_history(void *ctx, const char *endpoint, const char *hall,
+Hallbus__AuditReply *audit_history(hb_fixture_t *fx, const char *endpoint, const char *hall,
                                    uint64_t after_id, uint32_t max)
 {
     Hallbus__AuditRequest req = HALLBUS__AUDIT_REQUEST__INIT;
@@ -58,5 +58,5 @@ Hallbus__AuditReply *audit_history(void *ctx, const char *endpoint, const char *
     q.max = max;
     req.query_case = HALLBUS__AUDIT_REQUEST__QUERY_HISTORY;
     req.history = &q;
-    return audit_ask(ctx, endpoint, &req);
+    return audit_ask(fx, endpoint, &req);
 }

@@ -9,14 +9,14 @@
 #include "fixture.h"
 
 /* Sends REQ to hall-audit's query ENDPOINT through the common blocking
- * client (hb_rpc_call_msg) on a socket of CTX; its reply
+ * client (hb_rpc_call_msg) with the fixture's key (FX's context); its reply
  * (caller frees with hallbus__audit_reply__free_unpacked), or NULL when it
  * does not answer within a second. */
-Hallbus__AuditReply *audit_ask(void *ctx, const char *endpoint, Hallbus__AuditRequest *req);
+Hallbus__AuditReply *audit_ask(hb_fixture_t *fx, const char *endpoint, Hallbus__AuditRequest *req);
 
 /* One page of hall HALL's history: up to MAX records after record
  * AFTER_ID. As audit_ask. */
-Hallbus__AuditReply *audit_history(void *ctx, const char *endpoint, const char *hall,
+Hallbus__AuditReply *audit_history(hb_fixture_t *fx, const char *endpoint, const char *hall,
                                    uint64_t after_id, uint32_t max);
 
 /* What hall-audit's stats say: the last seq of the first hall, the last
@@ -27,7 +27,7 @@ typedef struct {
 
 /* Asks hall-audit at ENDPOINT for its stats into *OUT; false when it does
  * not answer. */
-bool audit_stats(void *ctx, const char *endpoint, audit_stats_t *out);
+bool audit_stats(hb_fixture_t *fx, const char *endpoint, audit_stats_t *out);
 
 /* The hall's last sequence, from a GetStatus through FX; asserts it answers. */
 uint64_t audit_queue_seq(hb_fixture_t *fx);

@@ -43,7 +43,7 @@ static void cleanup(void)
 static bool stats(uint64_t *last_seq, uint64_t *gaps)
 {
     audit_stats_t s;
-    if (!audit_stats(fx.ctx, query_ep, &s))
+    if (!audit_stats(&fx, query_ep, &s))
         return false;
     *last_seq = s.last_seq;
     *gaps = s.gaps;
@@ -126,7 +126,7 @@ static void expect_every_event_once(uint64_t head)
 {
     uint64_t cursor = 0, expect = 1;
     for (;;) {
-        Hallbus__AuditReply *r = audit_history(fx.ctx, query_ep, "t1", cursor, 2000);
+        Hallbus__AuditReply *r = audit_history(&fx, query_ep, "t1", cursor, 2000);
         cr_assert_not_null(r);
         for (size_t i = 0; i < r->n_records; i++) {
             const Hallbus__AuditRecord *rec = r->records[i];

@@ -30,7 +30,7 @@ typedef audit_stats_t stats_t;
 
 static bool stats(stats_t *out)
 {
-    return audit_stats(fx.ctx, query_ep, out);
+    return audit_stats(&fx, query_ep, out);
 }
 
 static uint64_t queue_seq(void)
@@ -303,7 +303,7 @@ typedef struct {
 static void *producer(void *arg)
 {
     producer_t *p = arg;
-    hb_rpc_t *rpc = hb_rpc_new(NULL, fx.cmd_ep, 5000);
+    hb_rpc_t *rpc = hb_fixture_rpc(&fx, fx.cmd_ep, "hall-queue", NULL, 5000);
     for (int i = 0; i < p->n; i++) {
         Hallbus__Request req = HALLBUS__REQUEST__INIT;
         Hallbus__TakeTicket tt = HALLBUS__TAKE_TICKET__INIT;
@@ -399,7 +399,7 @@ typedef struct {
 static void *taker(void *arg)
 {
     taker_t *t = arg;
-    hb_rpc_t *rpc = hb_rpc_new(NULL, fx.cmd_ep, 300);
+    hb_rpc_t *rpc = hb_fixture_rpc(&fx, fx.cmd_ep, "hall-queue", NULL, 300);
     int failures = 0;
     while (t->count < t->want && failures < 200) {
         Hallbus__Request req = HALLBUS__REQUEST__INIT;
@@ -412,7 +412,7 @@ static void *taker(void *arg)
         if (!r) { /* the queue is down: try again once it is back */
             failures++;
             hb_rpc_destroy(&rpc);
-            rpc = hb_rpc_new(NULL, fx.cmd_ep, 300);
+            rpc = hb_fixture_rpc(&fx, fx.cmd_ep, "hall-queue", NULL, 300);
             continue;
         }
         if (r->code == OK)
@@ -472,7 +472,7 @@ Test(audit_e2e, kill_9_of_hall_audit_and_of_hall_queue_mid_burst_leaves_the_chai
     memset(issued, 0, sizeof issued);
     uint64_t cursor = 0, expect = 1;
     for (;;) {
-        Hallbus__AuditReply *r = audit_history(fx.ctx, query_ep, "t1", cursor, 2000);
+        Hallbus__AuditReply *r = audit_history(&fx, query_ep, "t1", cursor, 2000);
         cr_assert_not_null(r);
         for (size_t i = 0; i < r->n_records; i++) {
             const Hallbus__AuditRecord *rec = r->records[i];
@@ -622,6 +622,8 @@ Test(audit_e2e, a_malformed_event_is_stored_as_a_rejected_record_with_its_reason
     garbage_pub = zmq_socket(fx.ctx, ZMQ_PUB);
     int linger = 0;
     zmq_setsockopt(garbage_pub, ZMQ_LINGER, &linger, sizeof linger);
+    /* a publisher the bus lets in (hall-queue's key): the garbage is ingested */
+    cr_assert_eq(hb_fixture_secure(&fx, garbage_pub, "hall-bus", "hall-queue"), 0);
     cr_assert_eq(zmq_connect(garbage_pub, fx.pub_ep), 0);
     cr_assert(hb_wait_until(rejected_twice, NULL, 10000));
     zmq_close(garbage_pub);
@@ -656,7 +658,7 @@ Test(audit_e2e, unreadable_queries_are_answered_with_a_refusal_and_queries_go_on
      .timeout = 60)
 {
     start();
-    hb_rpc_t *rpc = hb_rpc_new(fx.ctx, query_ep, 2000);
+    hb_rpc_t *rpc = hb_fixture_rpc(&fx, query_ep, "hall-audit", NULL, 2000);
     cr_assert_not_null(rpc);
     const char *bad = "\xff\xff\xff not an AuditRequest";
     const void *frames[2] = {"", bad};

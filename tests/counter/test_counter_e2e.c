@@ -85,11 +85,18 @@ static Hallbus__Reply *status_via(hb_rpc_t *rpc)
     return hb_rpc_call(rpc, &req, err, sizeof err);
 }
 
+/* The key of the counter at EP: c1 is the first instance (hall-counter),
+ * c2 the second (hall-counter-c2). */
+static const char *counter_key(const char *ep)
+{
+    return strcmp(ep, c2_ep) == 0 ? "hall-counter-c2" : "hall-counter";
+}
+
 /* The counter answers, through hall-queue: it is up and connected. */
 static bool counter_ready(void *arg)
 {
     const char *ep = arg;
-    hb_rpc_t *probe = hb_rpc_new(fx.ctx, ep, 200);
+    hb_rpc_t *probe = hb_fixture_rpc(&fx, ep, counter_key(ep), NULL, 200);
     Hallbus__Reply *r = probe ? status_via(probe) : NULL;
     bool ok = r && r->code == OK;
     if (r)
@@ -124,8 +131,8 @@ static void start_hall(unsigned request_timeout_ms)
     cr_assert_gt(counters[1], 0);
     cr_assert(hb_wait_until(counter_ready, c1_ep, 10000), "counter c1 did not answer");
     cr_assert(hb_wait_until(counter_ready, c2_ep, 10000), "counter c2 did not answer");
-    c1 = hb_rpc_new(fx.ctx, c1_ep, 5000);
-    c2 = hb_rpc_new(fx.ctx, c2_ep, 5000);
+    c1 = hb_fixture_rpc(&fx, c1_ep, "hall-counter", NULL, 5000);
+    c2 = hb_fixture_rpc(&fx, c2_ep, "hall-counter-c2", NULL, 5000);
 }
 
 /* A counter asked to stop must exit 0: no crash, no sanitizer report, no leak. */
@@ -804,7 +811,7 @@ Test(counter_e2e, a_counter_that_is_not_clearly_one_of_the_halls_refuses_to_star
     pid_t pid = hb_fixture_spawn(&fx, "hall-counter", narrow);
     cr_assert_gt(pid, 0);
     cr_assert(hb_wait_until(counter_ready, ep, 10000), "the narrowed counter did not answer");
-    hb_rpc_t *term = hb_rpc_new(fx.ctx, ep, 5000);
+    hb_rpc_t *term = hb_fixture_rpc(&fx, ep, "hall-counter", NULL, 5000);
     char msg[512];
     cr_assert_eq(act(term, "open", 2, "s2", NULL, msg), HALLBUS__STATUS_CODE__INVALID_STATE);
     cr_assert(strstr(msg, "(c1 serves 1)"), "%s", msg);

@@ -548,6 +548,8 @@ Test(display_e2e, a_gap_forces_a_resync, .init = start_hall, .fini = cleanup, .t
     forged_seq = r->status->seq + 3; /* two events "lost" */
     hallbus__reply__free_unpacked(r, NULL);
     forger = zmq_socket(fx.ctx, ZMQ_PUB);
+    /* as hall-queue would (its key): the bus lets only queue and counter keys publish */
+    cr_assert_eq(hb_fixture_secure(&fx, forger, "hall-bus", "hall-queue"), 0);
     cr_assert_eq(zmq_connect(forger, fx.pub_ep), 0);
     cr_assert(hb_wait_until(resynced_after_gap, NULL, 5000), "the gap is seen");
     zmq_close(forger);
@@ -706,6 +708,8 @@ Test(display_e2e, malformed_events_are_dropped_and_counted, .init = start_hall, 
     start_display();
     wait_board_caught_up(5000);
     void *pub = zmq_socket(fx.ctx, ZMQ_PUB);
+    /* as hall-queue would (its key): the bus lets only queue and counter keys publish */
+    cr_assert_eq(hb_fixture_secure(&fx, pub, "hall-bus", "hall-queue"), 0);
     cr_assert_eq(zmq_connect(pub, fx.pub_ep), 0);
     cr_assert(hb_wait_until(counted, pub, 5000), "malformed events are counted");
     zmq_close(pub);

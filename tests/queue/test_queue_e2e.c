@@ -63,7 +63,7 @@ typedef struct {
 static void *caller_thread(void *arg)
 {
     caller_t *c = arg;
-    hb_rpc_t *rpc = hb_rpc_new(NULL, fx.cmd_ep, 10000);
+    hb_rpc_t *rpc = hb_fixture_rpc(&fx, fx.cmd_ep, "hall-queue", NULL, 10000);
     for (;;) {
         Hallbus__Request req = HALLBUS__REQUEST__INIT;
         Hallbus__CallNext cn = HALLBUS__CALL_NEXT__INIT;
@@ -171,7 +171,7 @@ typedef struct {
 static void *taker_thread(void *arg)
 {
     taker_t *t = arg;
-    hb_rpc_t *rpc = hb_rpc_new(NULL, fx.cmd_ep, 500);
+    hb_rpc_t *rpc = hb_fixture_rpc(&fx, fx.cmd_ep, "hall-queue", NULL, 500);
     while (!t->stop && t->count < 20000) {
         Hallbus__Request req = HALLBUS__REQUEST__INIT;
         Hallbus__TakeTicket tt = HALLBUS__TAKE_TICKET__INIT;

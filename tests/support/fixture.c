@@ -95,7 +95,7 @@ bool hb_fixture_wait_ready(hb_fixture_t *fx, int timeout_ms)
 {
     int64_t deadline = hb_mono_us() + (int64_t)timeout_ms * 1000;
     while (hb_mono_us() < deadline) {
-        hb_rpc_t *probe = hb_rpc_new(fx->ctx, fx->cmd_ep, 200);
+        hb_rpc_t *probe = hb_rpc_new_secure(fx->ctx, fx->cmd_ep, 200, fx->sec, "hall-queue");
         Hallbus__Request req = HALLBUS__REQUEST__INIT;
         Hallbus__GetStatus gs = HALLBUS__GET_STATUS__INIT;
         req.command_case = HALLBUS__REQUEST__COMMAND_GET_STATUS;
@@ -111,6 +111,73 @@ bool hb_fixture_wait_ready(hb_fixture_t *fx, int timeout_ms)
     return false;
 }
 
+/* The hall's keys, as its operator makes them (hallctl keys init), and the
+ * test's own: hallctl's. */
+static int make_keys(hb_fixture_t *fx, bool curve)
+{
+    char out[4096];
+    const char *args[] = {"keys", "init", NULL};
+    int rc = hb_fixture_hallctl(fx, out, sizeof out, args);
+    if (rc != 0) {
+        fprintf(stderr, "fixture: hallctl keys init failed (%d): %s\n", rc, out);
+        return -1;
+    }
+    hb_security_conf_t conf = {.keys_dir = fx->keys_dir, .curve = curve};
+    char err[HB_KEYS_ERR_MAX];
+    fx->sec = hb_security_start(fx->ctx, &conf, "hallctl", false, err);
+    if (!fx->sec) {
+        fprintf(stderr, "fixture: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+int hb_fixture_secure(hb_fixture_t *fx, void *sock, const char *server, const char *key)
+{
+    if (!hb_security_on(fx->sec))
+        return 0;
+    hb_security_t *own = fx->sec;
+    char err[HB_KEYS_ERR_MAX];
+    if (key) {
+        hb_security_conf_t conf = {.keys_dir = fx->keys_dir, .curve = true};
+        if (!(own = hb_security_start(fx->ctx, &conf, key, false, err))) {
+            fprintf(stderr, "fixture: %s\n", err);
+            return -1;
+        }
+    }
+    int rc = hb_security_connect(own, sock, server);
+    if (own != fx->sec)
+        hb_security_stop(&own);
+    return rc;
+}
+
+hb_rpc_t *hb_fixture_rpc(hb_fixture_t *fx, const char *endpoint, const char *server,
+                         const char *key, int timeout_ms)
+{
+    if (!key || !hb_security_on(fx->sec))
+        return hb_rpc_new_secure(fx->ctx, endpoint, timeout_ms, fx->sec, server);
+    hb_security_conf_t conf = {.keys_dir = fx->keys_dir, .curve = true};
+    char err[HB_KEYS_ERR_MAX];
+    hb_security_t *own = hb_security_start(fx->ctx, &conf, key, false, err);
+    if (!own) {
+        fprintf(stderr, "fixture: %s\n", err);
+        return NULL;
+    }
+    hb_rpc_t *rpc = hb_rpc_new_secure(fx->ctx, endpoint, timeout_ms, own, server);
+    hb_security_stop(&own); /* the socket has copied the keys */
+    return rpc;
+}
+
+int hb_fixture_key_new(hb_fixture_t *fx, const char *name, const char *role)
+{
+    char out[2048];
+    const char *args[] = {"keys", "new", name, "--role", role, NULL};
+    int rc = hb_fixture_hallctl(fx, out, sizeof out, args);
+    if (rc != 0)
+        fprintf(stderr, "fixture: hallctl keys new %s failed (%d): %s\n", name, rc, out);
+    return rc == 0 ? 0 : -1;
+}
+
 int hb_fixture_start(hb_fixture_t *fx, const hb_fixture_opts_t *opts)
 {
     memset(fx, 0, sizeof *fx);
@@ -119,6 +186,7 @@ int hb_fixture_start(hb_fixture_t *fx, const hb_fixture_opts_t *opts)
         return -1;
     snprintf(fx->config, sizeof fx->config, "%s/hall.yaml", fx->dir);
     snprintf(fx->db, sizeof fx->db, "%s/queue.db", fx->dir);
+    snprintf(fx->keys_dir, sizeof fx->keys_dir, "%s/keys", fx->dir);
     snprintf(fx->cmd_ep, sizeof fx->cmd_ep, "tcp://127.0.0.1:%d", hb_free_port());
     snprintf(fx->pub_ep, sizeof fx->pub_ep, "tcp://127.0.0.1:%d", hb_free_port());
     snprintf(fx->sub_ep, sizeof fx->sub_ep, "tcp://127.0.0.1:%d", hb_free_port());
@@ -128,15 +196,18 @@ int hb_fixture_start(hb_fixture_t *fx, const hb_fixture_opts_t *opts)
     fprintf(f,
             "hall:\n  id: t1\n  name: Test hall\n%s"
             "endpoints:\n  command: \"%s\"\n  bus_pub: \"%s\"\n  bus_sub: \"%s\"\n"
-            "queue:\n  db: \"%s\"\n  heartbeat_ms: %u\n%s"
-            "security:\n  keys_dir: \"%s/keys\"\n%s",
+            "security:\n  keys_dir: \"%s\"\n  curve: %s\n"
+            "queue:\n  db: \"%s\"\n  heartbeat_ms: %u\n%s%s",
             opts && opts->services_windows_yaml ? opts->services_windows_yaml : DEFAULT_HALL,
-            fx->cmd_ep, fx->pub_ep, fx->sub_ep, fx->db,
+            fx->cmd_ep, fx->pub_ep, fx->sub_ep, fx->keys_dir,
+            opts && opts->plain ? "false" : "true", fx->db,
             opts && opts->heartbeat_ms ? opts->heartbeat_ms : 100,
-            opts && opts->queue_yaml ? opts->queue_yaml : "", fx->dir,
+            opts && opts->queue_yaml ? opts->queue_yaml : "",
             opts && opts->extra_yaml ? opts->extra_yaml : "");
     fclose(f);
     fx->ctx = zmq_ctx_new();
+    if (make_keys(fx, !(opts && opts->plain)) != 0)
+        return -1;
     if (hb_fixture_start_bus(fx) != 0 || hb_fixture_start_queue(fx) != 0)
         return -1;
     if (!hb_fixture_wait_ready(fx, 10000)) {
@@ -144,7 +215,7 @@ int hb_fixture_start(hb_fixture_t *fx, const hb_fixture_opts_t *opts)
                 fx->dir);
         return -1;
     }
-    fx->rpc = hb_rpc_new(fx->ctx, fx->cmd_ep, 5000);
+    fx->rpc = hb_rpc_new_secure(fx->ctx, fx->cmd_ep, 5000, fx->sec, "hall-queue");
     return 0;
 }
 
@@ -194,6 +265,7 @@ int hb_fixture_stop(hb_fixture_t *fx)
     rc |= check_exit(fx, "hall-bus", &fx->bus);
     /* shutdown, not term: term waits for every socket to be closed, and a
      * test that failed half-way may still hold one; the process ends soon */
+    hb_security_stop(&fx->sec);
     if (fx->ctx && !fx->ctx_shut) {
         zmq_ctx_shutdown(fx->ctx);
         fx->ctx_shut = true;
@@ -384,6 +456,10 @@ void *hb_fixture_subscribe(hb_fixture_t *fx, const char *prefix)
     zmq_setsockopt(sub, ZMQ_SUBSCRIBE, prefix, strlen(prefix));
     /* heartbeats prove the subscription has reached the publisher */
     zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "hall.t1.heartbeat", 17);
+    if (hb_fixture_secure(fx, sub, "hall-bus", NULL) != 0) {
+        zmq_close(sub);
+        return NULL;
+    }
     zmq_connect(sub, fx->sub_ep);
     Hallbus__Envelope *hb = hb_fixture_next_event(sub, 10000, true);
     if (!hb) {

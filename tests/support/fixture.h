@@ -21,6 +21,8 @@ typedef struct {
     void *ctx;
     bool ctx_shut;
     hb_rpc_t *rpc;
+    char keys_dir[320]; /* <dir>/keys: the hall's keys (hallctl keys init) */
+    hb_security_t *sec; /* the test's own key (hallctl: operator), for its clients */
 } hb_fixture_t;
 
 /* The hall's services and windows, as YAML; NULL for the default small hall:
@@ -30,6 +32,7 @@ typedef struct {
     const char *queue_yaml; /* extra lines under "queue:" (indented two spaces) */
     unsigned heartbeat_ms;  /* default 100 */
     const char *extra_yaml; /* more top-level sections (display:, audit:, ...), appended */
+    bool plain;             /* security.curve: false (the benchmark's reference run only) */
 } hb_fixture_opts_t;
 
 /* Makes the directory and hall file and starts bus and queue; waits until
@@ -76,6 +79,17 @@ Hallbus__Envelope *hb_fixture_next_event(void *sub, int timeout_ms, bool want_he
  * accounts file (<dir>/keys/staff.json, security.keys_dir of the hall
  * file). Slow: an Argon2id hash. 0, or -1 with the reason printed. */
 int hb_fixture_add_staff(hb_fixture_t *fx, const char *id, const char *password);
+/* CURVE for a test's own sockets (every daemon of a fixture hall speaks
+ * CURVE; its keys are made by hallctl keys init in <dir>/keys).
+ * hb_fixture_secure makes SOCK (not yet connected) a client of SERVER
+ * ("hall-queue", "hall-bus", "hall-audit", ...) with the key named KEY
+ * (NULL: hallctl's, an operator). 0, or -1 (printed). Nothing in a plain hall. */
+int hb_fixture_secure(hb_fixture_t *fx, void *sock, const char *server, const char *key);
+/* A blocking client of SERVER at ENDPOINT with the key KEY (NULL: hallctl's). */
+hb_rpc_t *hb_fixture_rpc(hb_fixture_t *fx, const char *endpoint, const char *server,
+                         const char *key, int timeout_ms);
+/* Runs "hallctl keys new NAME --role ROLE" for the fixture's hall. 0 or -1. */
+int hb_fixture_key_new(hb_fixture_t *fx, const char *name, const char *role);
 
 /* A loopback TCP port the kernel says is free now. */
 int hb_free_port(void);

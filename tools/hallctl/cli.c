@@ -18,14 +18,14 @@
 #define HC_TEXT_MAX 1024
 #define HC_LIST_MAX 32
 
-enum { G_JSON = 200, G_TIMEOUT, G_ACTOR, G_STAFF, G_VERSION };
+enum { G_JSON = 200, G_TIMEOUT, G_ACTOR, G_STAFF, G_VERSION, G_KEY };
 
 static const struct option global_opts[] = {
     {"config", required_argument, NULL, 'c'},        {"endpoint", required_argument, NULL, 'e'},
     {"bus", required_argument, NULL, 'b'},           {"json", no_argument, NULL, G_JSON},
     {"timeout", required_argument, NULL, G_TIMEOUT}, {"actor", required_argument, NULL, G_ACTOR},
     {"staff", required_argument, NULL, G_STAFF},     {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, G_VERSION},
+    {"version", no_argument, NULL, G_VERSION},       {"key", required_argument, NULL, G_KEY},
 };
 #define N_GLOBAL (sizeof global_opts / sizeof global_opts[0])
 
@@ -105,6 +105,13 @@ int hc_getopt(hc_getopt_t *g, const char **arg)
             if (hc_parse_text(ctl, "--staff", optarg, true) != 0)
                 return fail(g, HC_EXIT_USAGE);
             ctl->staff = optarg;
+            continue;
+        case G_KEY:
+            if (!hb_key_name_valid(optarg)) {
+                hc_usage_error(ctl, "--key names a key file: letters, digits, '_', '.', '-'");
+                return fail(g, HC_EXIT_USAGE);
+            }
+            ctl->key = optarg;
             continue;
         case G_ACTOR:
             if (hc_parse_text(ctl, "--actor", optarg, true) != 0)

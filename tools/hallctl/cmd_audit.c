@@ -46,11 +46,10 @@ ac_t *ac_new(hallctl_t *ctl, const char *endpoint)
     self->endpoint = endpoint      ? endpoint
                      : ctl->config ? ctl->config->audit.query
                                    : HC_DEFAULT_AUDIT_QUERY;
-    self->rpc = hb_rpc_new(NULL, self->endpoint, ctl->timeout_ms);
-    if (!self->rpc) {
-        tx_line(stderr, "hallctl: '%s' is not an endpoint ZeroMQ can connect to", self->endpoint);
+    int status;
+    self->rpc = hc_rpc_new(ctl, self->endpoint, "hall-audit", &status);
+    if (!self->rpc)
         ac_destroy(&self);
-    }
     return self;
 }
 
@@ -419,7 +418,7 @@ int cmd_audit_tail(hallctl_t *ctl, int argc, char **argv)
         const char *ep = t.audit_pub   ? t.audit_pub
                          : ctl->config ? ctl->config->audit.publish
                                        : HC_DEFAULT_AUDIT_PUBLISH;
-        if (zmq_connect(sub, ep) != 0) {
+        if (hc_secure_socket(ctl, sub, "hall-audit") != 0 || zmq_connect(sub, ep) != 0) {
             tx_line(stderr, "hallctl: cannot connect to %s", ep);
             rc = HC_EXIT_USAGE;
         }

@@ -239,12 +239,17 @@ static void on_stop(void *arg)
 
 static int run(board_t *b)
 {
+    int sec_status;
+    const hb_security_t *security = hc_security(b->ctl, &sec_status);
+    if (sec_status != 0)
+        return sec_status;
     uv_loop_init(&b->loop);
     b->ctx = zmq_ctx_new();
     hb_follow_sub_config_t fc = {.hall = b->hall,
                                  .bus_sub = b->ctl->bus_sub_endpoint,
                                  .command = b->ctl->command_endpoint,
                                  .actor = b->ctl->actor ? b->ctl->actor : HC_DEFAULT_ACTOR,
+                                 .security = security,
                                  .mode = HB_FOLLOW_CLONE,
                                  .ttl_us = SILENCE_US,
                                  .snapshot_timeout_us = (int64_t)b->ctl->timeout_ms * 1000,

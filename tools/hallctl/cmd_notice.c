@@ -70,8 +70,8 @@ int cmd_ticket_notice(hallctl_t *ctl, int argc, char **argv)
     if (rc != 0)
         return rc;
     char err[160];
-    if (!ctl->rpc)
-        ctl->rpc = hb_rpc_new(NULL, ctl->command_endpoint, ctl->timeout_ms);
+    if (!ctl->rpc && !(ctl->rpc = hc_rpc_new(ctl, ctl->command_endpoint, "hall-queue", &rc)))
+        return rc;
     Hallbus__Reply *r = hb_rpc_call(ctl->rpc, &req, err, sizeof err);
     if (!r) {
         fprintf(stderr, "hallctl: %s\n", err);

@@ -23,12 +23,9 @@ static Hallbus__NotifyReply *ask_notifier(hallctl_t *ctl, Hallbus__NotifyRequest
         return NULL;
     }
     const char *endpoint = ctl->config->notifier.query;
-    hb_rpc_t *rpc = hb_rpc_new(NULL, endpoint, ctl->timeout_ms);
-    if (!rpc) {
-        fprintf(stderr, "hallctl: cannot connect to hall-notifier at %s\n", endpoint);
-        *status = HC_EXIT_UNREACHABLE;
+    hb_rpc_t *rpc = hc_rpc_new(ctl, endpoint, "hall-notifier", status);
+    if (!rpc)
         return NULL;
-    }
     char err[256];
     ProtobufCMessage *r =
         hb_rpc_call_msg(rpc, &req->base, &hallbus__notify_reply__descriptor, err, sizeof err);

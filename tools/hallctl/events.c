@@ -384,7 +384,9 @@ int cmd_events(hallctl_t *ctl, int argc, char **argv)
     int linger = 0, hwm = RCVHWM;
     zmq_setsockopt(sub, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(sub, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    if (zmq_connect(sub, ctl->bus_sub_endpoint) != 0) {
+    if ((rc = hc_secure_socket(ctl, sub, "hall-bus")) != 0) {
+        /* said why */
+    } else if (zmq_connect(sub, ctl->bus_sub_endpoint) != 0) {
         tx_line(stderr, "hallctl: cannot connect to '%s': %s", ctl->bus_sub_endpoint,
                 zmq_strerror(errno));
         rc = HC_EXIT_USAGE;

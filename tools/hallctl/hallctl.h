@@ -36,6 +36,7 @@ typedef struct {
     int timeout_ms;
     const char *actor;
     const char *staff; /* --staff: the person acting at a window (counter_route.c) */
+    const char *key;   /* --key, else $HALLBUS_KEY, else "hallctl": <keys_dir>/KEY.key */
 
     /* resolved by hc_resolve */
     hb_config_t *config; /* NULL when no hall file was named */
@@ -43,9 +44,10 @@ typedef struct {
     const char *command_endpoint;
     const char *bus_sub_endpoint;
 
-    const command_t *cmd;   /* the command being run */
-    hb_rpc_t *rpc;          /* connected on first use */
-    Hallbus__Reply *status; /* a GetStatus reply kept for service names */
+    const command_t *cmd;    /* the command being run */
+    hb_rpc_t *rpc;           /* connected on first use */
+    hb_security_t *security; /* CURVE key pair, loaded on first use (hc_security) */
+    Hallbus__Reply *status;  /* a GetStatus reply kept for service names */
     bool status_tried;
 } hallctl_t;
 
@@ -134,6 +136,18 @@ void hc_print_short_usage(FILE *f);
 
 /* Loads the hall file (if any) and settles the endpoints. 0 or HC_EXIT_USAGE. */
 int hc_resolve(hallctl_t *ctl);
+
+/* hallctl's CURVE key (--key, $HALLBUS_KEY, else "hallctl") from the hall
+ * file's keys_dir, loaded on first use. NULL with *STATUS 0 when plain (no
+ * hall file, or security.curve off); NULL with *STATUS an exit status after
+ * saying why when the key cannot be read. */
+const hb_security_t *hc_security(hallctl_t *ctl, int *status);
+/* A blocking client to ENDPOINT, the server whose key is SERVER
+ * ("hall-audit"), with hallctl's key. NULL with *STATUS, said why. */
+hb_rpc_t *hc_rpc_new(hallctl_t *ctl, const char *endpoint, const char *server, int *status);
+/* Makes SOCK (not yet connected) a CURVE client of SERVER. 0, or an exit
+ * status after saying why. */
+int hc_secure_socket(hallctl_t *ctl, void *sock, const char *server);
 
 /* Prints a successful reply for people. */
 typedef void (*hc_printer)(hallctl_t *ctl, const Hallbus__Reply *reply);

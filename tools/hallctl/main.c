@@ -118,7 +118,7 @@ static void print_command(FILE *f, const command_t *c, bool with_help)
 
 #define USAGE_LINE                                                                                 \
     "usage: hallctl [-c HALL.yaml] [-e CMD_ENDPOINT] [-b BUS_SUB_ENDPOINT] [--json]\n"             \
-    "               [--timeout MS] [--actor NAME] COMMAND ...\n"
+    "               [--timeout MS] [--actor NAME] [--key NAME] COMMAND ...\n"
 
 void hc_print_short_usage(FILE *f)
 {
@@ -152,6 +152,8 @@ void hc_print_usage(FILE *f, const command_t *command)
           "      --json           JSON on stdout, for scripts\n"
           "      --timeout MS     how long to wait for the hall (default 3000)\n"
           "      --actor NAME     who asks, for the hall's log (default hallctl)\n"
+          "      --key NAME       the key to speak with: <keys_dir>/NAME.key\n"
+          "                       (default $HALLBUS_KEY, else hallctl)\n"
           "      --staff ID       who acts at the window; with counters in the hall file,\n"
           "                       window commands go to the counter serving the window\n"
           "\n"

@@ -1,5 +1,6 @@
 /* Talking to the hall: where it is, one request and its reply, and what the
  * reply means for the exit status and for stdout. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,79 @@ int hc_resolve(hallctl_t *ctl)
     return 0;
 }
 
+const hb_security_t *hc_security(hallctl_t *ctl, int *status)
+{
+    *status = hc_resolve(ctl);
+    if (*status != 0 || !ctl->config || !ctl->config->security.curve)
+        return NULL;
+    if (ctl->security)
+        return ctl->security;
+    const char *key = ctl->key;
+    if (!key || !*key)
+        key = getenv("HALLBUS_KEY");
+    if (!key || !*key)
+        key = "hallctl";
+    if (!hb_key_name_valid(key)) {
+        tx_line(stderr, "hallctl: $HALLBUS_KEY '%s' is not a key name", key);
+        *status = HC_EXIT_USAGE;
+        return NULL;
+    }
+    char err[HB_KEYS_ERR_MAX];
+    ctl->security = hb_security_start(NULL, &ctl->config->security, key, false, err);
+    if (!ctl->security) {
+        tx_line(stderr, "hallctl: %s (hallctl keys init makes the hall's keys)", err);
+        *status = HC_EXIT_USAGE;
+    }
+    return ctl->security;
+}
+
+hb_rpc_t *hc_rpc_new(hallctl_t *ctl, const char *endpoint, const char *server, int *status)
+{
+    const hb_security_t *sec = hc_security(ctl, status);
+    if (*status != 0)
+        return NULL;
+    hb_rpc_t *rpc = hb_rpc_new_secure(NULL, endpoint, ctl->timeout_ms, sec, server);
+    if (!rpc) {
+        /* zmq_connect refuses only what is not an endpoint at all */
+        tx_line(stderr, "hallctl: cannot connect to %s at '%s'", server, endpoint);
+        *status = HC_EXIT_USAGE;
+    }
+    return rpc;
+}
+
+int hc_secure_socket(hallctl_t *ctl, void *sock, const char *server)
+{
+    int status;
+    const hb_security_t *sec = hc_security(ctl, &status);
+    if (status != 0)
+        return status;
+    if (hb_security_connect(sec, sock, server) != 0) {
+        tx_line(stderr, "hallctl: cannot use the public key of %s", server);
+        return HC_EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* The key name of the server at ENDPOINT: hall-queue, or the hall-counter
+ * instance serving REQ's window ("hall-counter", "hall-counter-c2"). */
+static const char *server_of(hallctl_t *ctl, const Hallbus__Request *req, const char *endpoint,
+                             char *buf, size_t len)
+{
+    if (endpoint == ctl->command_endpoint || !ctl->config)
+        return "hall-queue";
+    /* the instance is the one at ENDPOINT: every counter command (a window's,
+     * a sign-on, a sign-off) was routed there by its window */
+    const hb_counter_conf_t *cc = &ctl->config->counter;
+    const hb_counter_instance_t *c = NULL;
+    for (unsigned i = 0; i < cc->instances_count && !c; i++)
+        if (strcmp(cc->instances[i].endpoint, endpoint) == 0)
+            c = &cc->instances[i];
+    if (!c || c == &cc->instances[0])
+        return "hall-counter";
+    snprintf(buf, len, "hall-counter-%s", c->id);
+    return buf;
+}
+
 /* Sends REQ; returns the reply (caller frees), or NULL with *STATUS the exit
  * status that fits, after saying why on stderr unless QUIET. */
 static Hallbus__Reply *call(hallctl_t *ctl, Hallbus__Request *req, bool quiet, int *status)
@@ -49,9 +123,15 @@ static Hallbus__Reply *call(hallctl_t *ctl, Hallbus__Request *req, bool quiet, i
     if (*status != 0)
         return NULL;
     if (!ctl->rpc) {
-        ctl->rpc = hb_rpc_new(NULL, endpoint, ctl->timeout_ms);
+        char name[HB_KEY_NAME_MAX + 1];
+        const hb_security_t *sec = hc_security(ctl, status);
+        if (*status != 0)
+            return NULL;
+        ctl->rpc = hb_rpc_new_secure(NULL, endpoint, ctl->timeout_ms, sec,
+                                     server_of(ctl, req, endpoint, name, sizeof name));
         if (!ctl->rpc) {
-            /* zmq_connect refuses only what is not an endpoint at all */
+            /* zmq_connect refuses only what is not an endpoint at all (or a
+             * server's public key is missing: logged) */
             if (!quiet)
                 tx_line(stderr, "hallctl: '%s' is not an endpoint ZeroMQ can connect to",
                         ctl->command_endpoint);
@@ -203,6 +283,7 @@ const char *hc_hall_id(hallctl_t *ctl)
 void hc_close(hallctl_t *ctl)
 {
     hb_rpc_destroy(&ctl->rpc);
+    hb_security_stop(&ctl->security);
     if (ctl->status)
         hallbus__reply__free_unpacked(ctl->status, NULL);
     ctl->status = NULL;

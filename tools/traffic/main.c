@@ -302,7 +302,19 @@ int main(int argc, char **argv)
     srand(seed);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    s.rpc = hb_rpc_new(NULL, s.config->endpoints.command, 3000);
+    /* it plays kiosks and windows at once: hallctl's key (an operator's),
+     * or the one $HALLBUS_KEY names */
+    const char *key = getenv("HALLBUS_KEY");
+    char kerr[HB_KEYS_ERR_MAX];
+    hb_security_t *security =
+        hb_security_start(NULL, &s.config->security, key && *key ? key : "hallctl", false, kerr);
+    if (!security) {
+        hb_error("%s", kerr);
+        hb_config_destroy(&s.config);
+        return 2;
+    }
+    s.rpc = hb_rpc_new_secure(NULL, s.config->endpoints.command, 3000, security, "hall-queue");
+    hb_security_stop(&security); /* the socket keeps its keys */
 
     if (nwindows == 0 || nwindows > s.config->windows_count)
         nwindows = s.config->windows_count;

@@ -25,6 +25,8 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "hallbus/security.h"
+
 #define HB_CLIENT_REPLY_MAX (16u << 20) /* default bound on a reply */
 #define HB_CLIENT_PENDING_MAX 10000     /* default bound on requests in flight */
 
@@ -46,7 +48,9 @@ typedef void (*hb_client_cb)(hb_client_t *client, hb_client_outcome_t outcome,
                              ProtobufCMessage *reply, void *arg);
 
 typedef struct {
-    const char *endpoint;                         /* copied */
+    const char *endpoint;          /* copied */
+    const hb_security_t *security; /* CURVE (borrowed, outlives the client); NULL: plain */
+    const char *server;            /* the server's key name ("hall-queue"); copied */
     const ProtobufCMessageDescriptor *reply_desc; /* e.g. &hallbus__reply__descriptor */
     size_t reply_max;     /* replies larger are MALFORMED; 0: HB_CLIENT_REPLY_MAX */
     unsigned pending_max; /* sends beyond fail with ENOBUFS; 0: HB_CLIENT_PENDING_MAX */

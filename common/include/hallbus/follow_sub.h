@@ -20,6 +20,7 @@
 #include <uv.h>
 
 #include "hallbus/follower.h"
+#include "hallbus/security.h"
 #include "hallbus.pb-c.h"
 
 #define HB_FOLLOW_SUB_TICK_MS 100
@@ -64,6 +65,9 @@ typedef struct {
     const char *bus_sub; /* the bus's PUB side, connected; copied */
     const char *command; /* hall-queue's command endpoint; copied */
     const char *actor;   /* Request.actor ("hall-display"); copied */
+    /* CURVE for both links (hall-bus.pub, hall-queue.pub); NULL: plain.
+     * Borrowed: it outlives the close. */
+    const hb_security_t *security;
     hb_follow_mode_t mode;
     /* as in hb_follower_config_t (0: never / the defaults) */
     int64_t ttl_us, snapshot_timeout_us, gap_timeout_us, resync_min_us, resync_max_us;

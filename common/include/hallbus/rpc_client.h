@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "hallbus.pb-c.h"
+#include "hallbus/security.h"
 
 #define HB_RPC_REPLY_MAX (16u << 20) /* larger replies are refused, not decoded */
 
@@ -19,6 +20,11 @@ typedef struct hb_rpc_s hb_rpc_t;
 /* Connects to ENDPOINT. CTX may be NULL (the client makes its own).
  * Returns NULL on failure. */
 hb_rpc_t *hb_rpc_new(void *ctx, const char *endpoint, int timeout_ms);
+/* The same as a CURVE client of the server whose key is named SERVER
+ * ("hall-queue"), with SECURITY's key pair (borrowed, used now only);
+ * plain when SECURITY is NULL or curve is off. */
+hb_rpc_t *hb_rpc_new_secure(void *ctx, const char *endpoint, int timeout_ms,
+                            const hb_security_t *security, const char *server);
 void hb_rpc_destroy(hb_rpc_t **self);
 
 /* Sends REQ, any message with a uint64 request_id (set by the client, and

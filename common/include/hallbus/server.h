@@ -19,13 +19,18 @@
 #include <uv.h>
 
 #include "hallbus/envelope.h"
+#include "hallbus/security.h"
 
 #define HB_ROUTE_FRAMES 4   /* routing frames kept: the peer, and proxies before it */
 #define HB_ROUTE_BYTES 1024 /* their bytes in all (a ROUTER identity is at most 255) */
 
 /* Where a reply goes: the routing frames before the empty delimiter. A
- * plain value, copied with "=": keep one for a later reply. */
+ * plain value, copied with "=": keep one for a later reply. It also says
+ * who asked: the role of the peer's key (security.h) as the allow-list said
+ * when the request arrived, and the key's name. */
 typedef struct {
+    hb_role_t role;                     /* never HB_ROLE_NONE in a handler */
+    char key_name[HB_KEY_NAME_MAX + 1]; /* "" when curve is off */
     uint8_t nframes;
     uint16_t len[HB_ROUTE_FRAMES];
     uint8_t data[HB_ROUTE_BYTES];
@@ -64,6 +69,11 @@ typedef int (*hb_server_decode_fn)(const void *data, size_t len, ProtobufCMessag
 
 typedef struct {
     const char *endpoint; /* bound */
+    /* CURVE: a server under ZAP DOMAIN; a request from a peer whose key has
+     * no role now (revoked since it connected) is dropped unanswered
+     * (counted as denied). NULL / curve off: every peer is an operator. */
+    const hb_security_t *security; /* borrowed; outlives the server */
+    const char *zap_domain;        /* "queue", "counter", "audit", "notifier" */
     const ProtobufCMessageDescriptor *request_desc;
     size_t request_max;         /* larger requests are refused; 0: HB_REQUEST_MAX */
     hb_server_decode_fn decode; /* NULL: protobuf_c_message_unpack with request_desc */
@@ -84,6 +94,7 @@ typedef struct {
     unsigned long invalid; /* decoded, with a string refused (on_invalid) */
     unsigned long replied;
     unsigned long dropped; /* replies not sent (peer gone, high-water mark) */
+    unsigned long denied;  /* requests from a key with no role (revoked), unanswered */
 } hb_server_counters_t;
 
 /* Binds a ROUTER to CONFIG->endpoint in zmq context CTX (which must outlive

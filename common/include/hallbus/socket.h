@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "hallbus/envelope.h"
+#include "hallbus/security.h"
 
 #define HB_SOCKET_MAX_FRAME (16 << 20) /* default ZMQ_MAXMSGSIZE */
 
@@ -16,6 +17,10 @@ typedef struct {
     int linger;                    /* ms at close */
     int64_t max_message;           /* frames larger are refused by ZeroMQ; 0: HB_SOCKET_MAX_FRAME */
     bool queue_while_disconnected; /* DEALER: no ZMQ_IMMEDIATE (sends wait for the peer) */
+    /* CURVE (security.h), set before bind/connect; nothing when NULL or off */
+    const hb_security_t *security; /* borrowed */
+    const char *zap_domain;        /* binding: the ZAP domain ("queue", "bus-pub", ...) */
+    const char *server;            /* connecting: the server's key name ("hall-queue") */
 } hb_socket_opts_t;
 
 /* A socket of TYPE bound (BIND) or connected to ENDPOINT, with both

@@ -84,6 +84,8 @@ endpoints:
   command: "tcp://127.0.0.1:${cmd}"
   bus_pub: "tcp://127.0.0.1:${pub}"
   bus_sub: "tcp://127.0.0.1:${sub}"
+security:
+  keys_dir: "${dir}/keys"
 queue:
   db: "${dir}/queue.db"
   heartbeat_ms: 500
@@ -91,6 +93,7 @@ display:
   http: "127.0.0.1:${http}"
   recent_calls: 6
 `);
+  hallctl(config, 'keys', 'init'); // every link speaks CURVE, as in any hall
   start('hall-bus', ['-c', config]);
   start('hall-queue', ['-c', config]);
   start('hall-display', ['-c', config]);
