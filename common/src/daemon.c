@@ -31,10 +31,13 @@ hb_daemon_start_t hb_daemon_start(const hb_daemon_spec_t *spec, int argc, char *
                                        {"help", no_argument, NULL, 'h'},
                                        {"version", no_argument, NULL, 'V'}};
     int n = 4;
+    if (spec->db)
+        opts[n++] = (struct option){"db", required_argument, NULL, 'd'};
     for (const struct option *o = spec->extra; o && o->name && n < MAX_OPTIONS - 1; o++)
         opts[n++] = *o;
     char shortopts[64];
-    snprintf(shortopts, sizeof shortopts, "c:h%s", spec->extra_short ? spec->extra_short : "");
+    snprintf(shortopts, sizeof shortopts, "c:h%s%s", spec->db ? "d:" : "",
+             spec->extra_short ? spec->extra_short : "");
 
     *config = NULL;
     const char *config_path = NULL;
@@ -59,10 +62,17 @@ hb_daemon_start_t hb_daemon_start(const hb_daemon_spec_t *spec, int argc, char *
         case 'V':
             printf("%s %s\n", spec->name, HB_VERSION);
             return HB_DAEMON_EXIT_OK;
-        case '?':
-            fputs(spec->usage, stderr);
-            return HB_DAEMON_EXIT_USAGE;
+        case 'd':
+            if (spec->db) {
+                *spec->db = optarg;
+                break;
+            }
+            __attribute__((fallthrough)); /* the daemon's own -d */
         default:
+            if (c == '?') {
+                fputs(spec->usage, stderr);
+                return HB_DAEMON_EXIT_USAGE;
+            }
             if (!spec->on_option || spec->on_option(c, optarg, spec->ctx) != 0) {
                 fputs(spec->usage, stderr);
                 return HB_DAEMON_EXIT_USAGE;

@@ -263,17 +263,10 @@ static const char USAGE[] =
     "  Records every event of the halls in the audit: section (or of this file's hall)\n"
     "  in an append-only, hash-chained store; answers queries on audit.query.\n";
 
-static int on_option(int opt, const char *arg, void *ctx)
-{
-    *(const char **)ctx = arg; /* --db */
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     const char *db_path = NULL;
-    static const struct option extra[] = {{"db", required_argument, NULL, 'd'}, {0}};
-    hb_daemon_spec_t spec = {"hall-audit", USAGE, extra, "d:", on_option, &db_path, 0};
+    hb_daemon_spec_t spec = {.name = "hall-audit", .usage = USAGE, .db = &db_path};
     audit_t a = {0};
     hb_daemon_start_t start = hb_daemon_start(&spec, argc, argv, &a.config);
     if (start != HB_DAEMON_RUN)

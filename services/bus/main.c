@@ -76,7 +76,7 @@ int main(int argc, char **argv)
                                           {"sub", required_argument, NULL, 's'},
                                           {"hwm", required_argument, NULL, 'w'},
                                           {0}};
-    hb_daemon_spec_t spec = {"hall-bus", USAGE, extra, "", on_option, &o, 1};
+    hb_daemon_spec_t spec = {"hall-bus", USAGE, extra, "", on_option, &o, 1, NULL};
     hb_config_t *config = NULL;
     hb_daemon_start_t start = hb_daemon_start(&spec, argc, argv, &config);
     if (start != HB_DAEMON_RUN)

@@ -173,7 +173,7 @@ int main(int argc, char **argv)
                                           {"windows", required_argument, NULL, 'w'},
                                           {"endpoint", required_argument, NULL, 'e'},
                                           {0}};
-    hb_daemon_spec_t spec = {"hall-counter", USAGE, extra, "i:w:e:", on_option, &o, 0};
+    hb_daemon_spec_t spec = {"hall-counter", USAGE, extra, "i:w:e:", on_option, &o, 0, NULL};
     /* large (the sockets' state lives elsewhere); static keeps it off the stack */
     static counter_t c;
     hb_daemon_start_t start = hb_daemon_start(&spec, argc, argv, &c.config);

@@ -197,7 +197,7 @@ int main(int argc, char **argv)
 {
     display_t d = {0};
     static const struct option extra[] = {{"http", required_argument, NULL, 'H'}, {0}};
-    hb_daemon_spec_t spec = {"hall-display", USAGE, extra, "", on_option, &d.http_addr, 0};
+    hb_daemon_spec_t spec = {"hall-display", USAGE, extra, "", on_option, &d.http_addr, 0, NULL};
     hb_daemon_start_t start = hb_daemon_start(&spec, argc, argv, &d.config);
     if (start != HB_DAEMON_RUN)
         return hb_daemon_exit_status(start);

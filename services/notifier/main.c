@@ -310,17 +310,10 @@ static const char USAGE[] =
     "  Follows the hall's events and sends citizens their messages (webhook, SMS\n"
     "  gateway, local command) from a durable outbox.\n";
 
-static int on_option(int opt, const char *arg, void *ctx)
-{
-    *(const char **)ctx = arg; /* --db */
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     const char *db_path = NULL;
-    static const struct option extra[] = {{"db", required_argument, NULL, 'd'}, {0}};
-    hb_daemon_spec_t spec = {"hall-notifier", USAGE, extra, "d:", on_option, &db_path, 0};
+    hb_daemon_spec_t spec = {.name = "hall-notifier", .usage = USAGE, .db = &db_path};
     static notifier_t n;
     hb_daemon_start_t start = hb_daemon_start(&spec, argc, argv, &n.config);
     if (start != HB_DAEMON_RUN)

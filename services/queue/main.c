@@ -267,17 +267,10 @@ static const char USAGE[] =
     "  The single writer of one hall's state: commands on the configured command\n"
     "  endpoint, events to hall-bus.\n";
 
-static int on_option(int opt, const char *arg, void *ctx)
-{
-    *(const char **)ctx = arg; /* --db */
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     const char *db_path = NULL;
-    static const struct option extra[] = {{"db", required_argument, NULL, 'd'}, {0}};
-    hb_daemon_spec_t spec = {"hall-queue", USAGE, extra, "d:", on_option, &db_path, 0};
+    hb_daemon_spec_t spec = {.name = "hall-queue", .usage = USAGE, .db = &db_path};
     static queue_t q; /* large (a batch of reply routes): off the stack */
     hb_daemon_start_t start = hb_daemon_start(&spec, argc, argv, &q.config);
     if (start != HB_DAEMON_RUN)

@@ -21,6 +21,8 @@ typedef struct {
     hb_option_fn on_option;
     void *ctx;
     int config_optional; /* the daemon can run without a hall file */
+    const char **db;     /* a daemon with a store of its own: --db PATH (-d) sets *DB,
+                            which stays NULL without it (the hall file's path then) */
 } hb_daemon_spec_t;
 
 /* What main() does after hb_daemon_start. */
