@@ -17,43 +17,40 @@ static int find(hall_t *self, uint32_t number, window_t **out, hall_err_t *err)
     return OK;
 }
 
-typedef enum { W_OPENED, W_PAUSED, W_RESUMED, W_CLOSED } window_event_t;
+/* The four window events (window.opened, .paused, .resumed, .closed) are
+ * one shape, {window, and a reason where it has one}: each is filled
+ * through its descriptor, as envelope.c reads them (hb_event_window). */
+typedef union {
+    Hallbus__WindowOpened opened;
+    Hallbus__WindowPaused paused;
+    Hallbus__WindowResumed resumed;
+    Hallbus__WindowClosed closed;
+} window_event_t;
 
-static void emit_window(hall_t *self, window_t *w, window_event_t kind, const char *reason,
-                        int64_t now)
+static void set_field(void *msg, const ProtobufCMessageDescriptor *d, const char *name,
+                      const void *value)
+{
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(d, name);
+    if (f)
+        *(const void **)((char *)msg + f->offset) = value;
+}
+
+static void emit_window(hall_t *self, window_t *w, Hallbus__Envelope__EventCase which,
+                        const char *reason, int64_t now)
 {
     char *prefixes[32];
     Hallbus__Window view;
     hall_window_view(w, &view, prefixes);
+    const ProtobufCFieldDescriptor *slot =
+        protobuf_c_message_descriptor_get_field(&hallbus__envelope__descriptor, which);
+    window_event_t ev;
+    protobuf_c_message_init(slot->descriptor, &ev);
+    set_field(&ev, slot->descriptor, "window", &view);
+    if (reason)
+        set_field(&ev, slot->descriptor, "reason", reason);
     Hallbus__Envelope env = HALLBUS__ENVELOPE__INIT;
-    Hallbus__WindowOpened opened = HALLBUS__WINDOW_OPENED__INIT;
-    Hallbus__WindowPaused paused = HALLBUS__WINDOW_PAUSED__INIT;
-    Hallbus__WindowResumed resumed = HALLBUS__WINDOW_RESUMED__INIT;
-    Hallbus__WindowClosed closed = HALLBUS__WINDOW_CLOSED__INIT;
-    switch (kind) {
-    case W_OPENED:
-        opened.window = &view;
-        env.event_case = HALLBUS__ENVELOPE__EVENT_WINDOW_OPENED;
-        env.window_opened = &opened;
-        break;
-    case W_PAUSED:
-        paused.window = &view;
-        paused.reason = (char *)reason;
-        env.event_case = HALLBUS__ENVELOPE__EVENT_WINDOW_PAUSED;
-        env.window_paused = &paused;
-        break;
-    case W_RESUMED:
-        resumed.window = &view;
-        env.event_case = HALLBUS__ENVELOPE__EVENT_WINDOW_RESUMED;
-        env.window_resumed = &resumed;
-        break;
-    case W_CLOSED:
-        closed.window = &view;
-        closed.reason = (char *)reason;
-        env.event_case = HALLBUS__ENVELOPE__EVENT_WINDOW_CLOSED;
-        env.window_closed = &closed;
-        break;
-    }
+    env.event_case = which;
+    *(void **)((char *)&env + slot->offset) = &ev;
     /* open windows and estimated waits change with a window's state */
     hall_mark_all_services(self);
     hall_emit(self, &env, now);
@@ -102,7 +99,7 @@ int hall_open_window(hall_t *self, uint32_t number, const char *staff, char **se
     w->pause_reason[0] = '\0';
     w->since = now;
     hall_save_window(self, w);
-    emit_window(self, w, W_OPENED, NULL, now);
+    emit_window(self, w, HALLBUS__ENVELOPE__EVENT_WINDOW_OPENED, NULL, now);
     *out = w;
     return OK;
 }
@@ -125,7 +122,7 @@ int hall_pause_window(hall_t *self, uint32_t number, const char *reason, int64_t
     snprintf(w->pause_reason, sizeof w->pause_reason, "%s", reason ? reason : "");
     w->since = now;
     hall_save_window(self, w);
-    emit_window(self, w, W_PAUSED, w->pause_reason, now);
+    emit_window(self, w, HALLBUS__ENVELOPE__EVENT_WINDOW_PAUSED, w->pause_reason, now);
     *out = w;
     return OK;
 }
@@ -143,7 +140,7 @@ int hall_resume_window(hall_t *self, uint32_t number, int64_t now, window_t **ou
     w->pause_reason[0] = '\0';
     w->since = now;
     hall_save_window(self, w);
-    emit_window(self, w, W_RESUMED, NULL, now);
+    emit_window(self, w, HALLBUS__ENVELOPE__EVENT_WINDOW_RESUMED, NULL, now);
     *out = w;
     return OK;
 }
@@ -165,7 +162,8 @@ int hall_close_window(hall_t *self, uint32_t number, int64_t now, window_t **out
     w->state = HALLBUS__WINDOW_STATE__CLOSED;
     w->pause_reason[0] = '\0';
     w->since = now;
-    emit_window(self, w, W_CLOSED, "", now); /* still names who closed it */
+    emit_window(self, w, HALLBUS__ENVELOPE__EVENT_WINDOW_CLOSED, "",
+                now); /* still names who closed it */
     w->staff[0] = '\0';
     hall_save_window(self, w);
     *out = w;

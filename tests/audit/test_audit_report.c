@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "audit_report.h"
+#include "fixture.h"
 
 static hb_config_t *config;
 static audit_report_t *rep;
@@ -18,19 +19,18 @@ static void setup(void)
     setenv("TZ", "UTC", 1);
     tzset();
     snprintf(dir, sizeof dir, "/tmp/hallbus-report-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
     char path[128];
-    snprintf(path, sizeof path, "%s/hall.yaml", dir);
-    FILE *f = fopen(path, "w");
-    fputs("hall: {id: h1, name: Hall}\n"
-          "services:\n"
-          "  - {prefix: A, name: General, target_minutes: 10}\n"
-          "  - {prefix: B, name: Licences, target_minutes: 5}\n"
-          "windows:\n  - {number: 1, services: [A, B]}\n  - {number: 2, services: [A, B]}\n"
-          "endpoints: {command: 'tcp://127.0.0.1:1', bus_pub: 'tcp://127.0.0.1:2', "
-          "bus_sub: 'tcp://127.0.0.1:3'}\n",
-          f);
-    fclose(f);
+    cr_assert_eq(hb_temp_file(dir, "hall.yaml",
+                              "hall: {id: h1, name: Hall}\n"
+                              "services:\n"
+                              "  - {prefix: A, name: General, target_minutes: 10}\n"
+                              "  - {prefix: B, name: Licences, target_minutes: 5}\n"
+                              "windows:\n  - {number: 1, services: [A, B]}\n"
+                              "  - {number: 2, services: [A, B]}\n"
+                              "endpoints: {command: 'tcp://127.0.0.1:1', bus_pub: "
+                              "'tcp://127.0.0.1:2', bus_sub: 'tcp://127.0.0.1:3'}\n",
+                              path, sizeof path),
+                 0);
     char err[HB_CONFIG_ERR_MAX];
     config = hb_config_load(path, err);
     cr_assert_not_null(config, "%s", err);

@@ -333,24 +333,26 @@ Test(overtime, finishing_ends_the_timer)
     cr_assert_not(warned_after(&env));
 }
 
-Test(overtime, a_transfer_from_the_window_ends_the_timer)
+/* Whether window 1 is still warned after a ticket is transferred away from
+ * FROM_WINDOW. */
+static bool warned_after_transfer_from(uint32_t from_window)
 {
     Hallbus__TicketTransferred e = HALLBUS__TICKET_TRANSFERRED__INIT;
-    e.from_window = 1;
+    e.from_window = from_window;
     Hallbus__Envelope env = HALLBUS__ENVELOPE__INIT;
     env.event_case = HALLBUS__ENVELOPE__EVENT_TICKET_TRANSFERRED;
     env.ticket_transferred = &e;
-    cr_assert_not(warned_after(&env));
+    return warned_after(&env);
+}
+
+Test(overtime, a_transfer_from_the_window_ends_the_timer)
+{
+    cr_assert_not(warned_after_transfer_from(1));
 }
 
 Test(overtime, a_transfer_from_another_window_does_not)
 {
-    Hallbus__TicketTransferred e = HALLBUS__TICKET_TRANSFERRED__INIT;
-    e.from_window = 2;
-    Hallbus__Envelope env = HALLBUS__ENVELOPE__INIT;
-    env.event_case = HALLBUS__ENVELOPE__EVENT_TICKET_TRANSFERRED;
-    env.ticket_transferred = &e;
-    cr_assert(warned_after(&env));
+    cr_assert(warned_after_transfer_from(2));
 }
 
 Test(overtime, a_no_show_ends_the_timer)

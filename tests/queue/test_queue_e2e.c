@@ -535,19 +535,17 @@ Test(queue_e2e, a_second_queue_on_the_same_store_is_refused, .init = start_defau
 Test(queue_e2e, a_bad_config_is_refused_with_file_line_and_reason, .timeout = 60)
 {
     char dir[] = "/tmp/hallbus-badcfg-XXXXXX";
-    cr_assert_not_null(mkdtemp(dir));
     char path[128];
-    snprintf(path, sizeof path, "%s/bad.yaml", dir);
-    FILE *f = fopen(path, "w");
-    fputs("hall: {id: x, name: X}\n"
-          "services:\n"
-          "  - {prefix: A, name: One}\n"
-          "windows:\n"
-          "  - {number: 1, services: [A, Q]}\n"
-          "endpoints: {command: \"tcp://127.0.0.1:1\", bus_pub: \"tcp://127.0.0.1:2\","
-          " bus_sub: \"tcp://127.0.0.1:3\"}\n",
-          f);
-    fclose(f);
+    cr_assert_eq(hb_temp_file(dir, "bad.yaml",
+                              "hall: {id: x, name: X}\n"
+                              "services:\n"
+                              "  - {prefix: A, name: One}\n"
+                              "windows:\n"
+                              "  - {number: 1, services: [A, Q]}\n"
+                              "endpoints: {command: \"tcp://127.0.0.1:1\", bus_pub: "
+                              "\"tcp://127.0.0.1:2\", bus_sub: \"tcp://127.0.0.1:3\"}\n",
+                              path, sizeof path),
+                 0);
     char log[2048];
     cr_assert_eq(run_queue(path, log, sizeof log), 2);
     cr_assert(strstr(log, "bad.yaml:5:"), "%s", log);

@@ -501,3 +501,15 @@ int hb_fixture_add_staff(hb_fixture_t *fx, const char *id, const char *password)
     hb_accounts_destroy(&acc);
     return rc;
 }
+
+int hb_temp_file(char *template, const char *name, const char *text, char *path, size_t pathlen)
+{
+    if (!mkdtemp(template))
+        return -1;
+    snprintf(path, pathlen, "%s/%s", template, name);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    int rc = fputs(text, f) < 0 ? -1 : 0;
+    return fclose(f) == 0 ? rc : -1;
+}

@@ -91,6 +91,11 @@ hb_rpc_t *hb_fixture_rpc(hb_fixture_t *fx, const char *endpoint, const char *ser
 /* Runs "hallctl keys new NAME --role ROLE" for the fixture's hall. 0 or -1. */
 int hb_fixture_key_new(hb_fixture_t *fx, const char *name, const char *role);
 
+/* Makes a temporary directory from TEMPLATE ("/tmp/hallbus-x-XXXXXX",
+ * changed in place) and writes TEXT to the file NAME in it; PATH gets the
+ * file's path. 0, or -1 with errno. */
+int hb_temp_file(char *template, const char *name, const char *text, char *path, size_t pathlen);
+
 /* A loopback TCP port the kernel says is free now. */
 int hb_free_port(void);
 
