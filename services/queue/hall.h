@@ -25,8 +25,8 @@
 #define HALL_MSG_MAX 256
 #define HALL_RECENT_CALLS 10
 #define HALL_RATE_SAMPLES 20
-#define HALL_KEY_STEP (1u << 20)     /* between queue keys: room to requeue in between */
-#define HALL_TOKEN_LEN 48            /* 32 random bytes in URL-safe base64 (43) and the NUL */
+#define HALL_KEY_STEP (1u << 20) /* between queue keys: room to requeue in between */
+#define HALL_TOKEN_LEN 48 /* 32 bytes (its day, 28 random) in URL-safe base64 (43) and the NUL */
 #define HALL_CONTACT_PURGE_BATCH 100 /* contacts deleted per tick at most */
 
 typedef struct service_s service_t;
@@ -187,7 +187,7 @@ ticket_t *hall_ticket_by_id(hall_t *self, uint64_t id);
  * day or unknown. */
 int hall_my_ticket(hall_t *self, const char *token, ticket_t **out, hall_err_t *err);
 /* A fresh token: 32 bytes of libsodium randombytes_buf, URL-safe base64. */
-void hall_new_token(char out[HALL_TOKEN_LEN]);
+void hall_new_token(const char *business_date, char out[HALL_TOKEN_LEN]);
 /* Deletes at most BATCH stored contacts made more than
  * queue.contact_retention_days before NOW (those of appointments still
  * booked wait for the appointment). Returns how many it deleted. */

@@ -86,9 +86,6 @@ int hall_store_set_ready(hall_store_t *self, uint64_t ticket_id, int64_t at);
 /* Privacy (hall_store_privacy.c). */
 /* The id for a new appointment: one more than any so far. */
 uint64_t hall_store_next_appointment_id(hall_store_t *self);
-/* The business date of the ticket whose token is TOKEN, any day, into
- * DATE: 0, or -1 if no ticket has it. */
-int hall_store_token_date(hall_store_t *self, const char *token, char *date, size_t datelen);
 /* Deletes at most BATCH contacts created before BEFORE (none of an
  * appointment still booked). Returns how many, or -1. */
 int hall_store_purge_contacts(hall_store_t *self, int64_t before, unsigned batch);

@@ -11,7 +11,9 @@
 int hall_store_migrate_privacy(sqlite3 *db)
 {
     static const char SQL[] =
-        "CREATE INDEX IF NOT EXISTS tickets_token ON tickets(token);"
+        /* tokens are looked up in memory (today's tickets) and carry their
+         * day: an index of random keys would rewrite a page per ticket */
+        "DROP INDEX IF EXISTS tickets_token;"
         "CREATE INDEX IF NOT EXISTS contacts_created ON contacts(created_at);"
         "UPDATE contacts SET created_at = COALESCE("
         "  (SELECT issued_at FROM tickets WHERE tickets.contact_ref = contacts.ref),"
@@ -49,22 +51,6 @@ static int64_t one_integer(hall_store_t *self, const char *sql, const char *text
 uint64_t hall_store_next_appointment_id(hall_store_t *self)
 {
     return (uint64_t)one_integer(self, "SELECT IFNULL(MAX(id), 0) + 1 FROM appointments", NULL, 1);
-}
-
-int hall_store_token_date(hall_store_t *self, const char *token, char *date, size_t datelen)
-{
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(self->db, "SELECT business_date FROM tickets WHERE token = ?1", -1, &st,
-                           NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_bind_text(st, 1, token, -1, SQLITE_STATIC);
-    int rc = -1;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        snprintf(date, datelen, "%s", hb_db_column_text(st, 0));
-        rc = 0;
-    }
-    sqlite3_finalize(st);
-    return rc;
 }
 
 int hall_store_purge_contacts(hall_store_t *self, int64_t before, unsigned batch)

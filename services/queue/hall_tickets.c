@@ -159,7 +159,7 @@ ticket_t *hall_issue_ticket(hall_t *self, service_t *svc, Hallbus__Priority prio
         t->appointment_id = appointment->id;
         t->slot_start = appointment->slot_start;
     }
-    hall_new_token(t->token);
+    hall_new_token(self->business_date, t->token);
     HASH_ADD(hh_number, self->by_number, number, strlen(t->number), t);
     HASH_ADD(hh_id, self->by_id, id, sizeof t->id, t);
     HASH_ADD(hh_token, self->by_token, token, strlen(t->token), t);
