@@ -527,3 +527,28 @@ Test(security_e2e, a_counter_key_cannot_act_for_someone_not_signed_on_at_that_wi
     cr_assert_eq(counter_call(counter_key, "s2", msg, sizeof msg), OK, "%s", msg);
     hb_rpc_destroy(&counter_key);
 }
+
+/* hall-queue's log says it took a SIGHUP. */
+static bool log_says_sighup(void *arg)
+{
+    char path[400], line[512];
+    snprintf(path, sizeof path, "%s/hall-queue.log", fx.dir);
+    FILE *f = fopen(path, "r");
+    bool found = false;
+    while (f && !found && fgets(line, sizeof line, f))
+        found = strstr(line, "SIGHUP: allow-list") != NULL;
+    if (f)
+        fclose(f);
+    return found;
+}
+
+Test(security_e2e, sighup_rereads_the_allow_list_and_the_queue_keeps_answering, .fini = cleanup,
+     .timeout = 60)
+{
+    start();
+    cr_assert_eq(kill(fx.queue, SIGHUP), 0);
+    cr_assert(hb_wait_until(log_says_sighup, NULL, 5000), "hall-queue logs what SIGHUP did");
+    cr_assert_eq(waitpid(fx.queue, NULL, WNOHANG), 0, "hall-queue died of SIGHUP");
+    cr_assert_eq(hb_fx_take(&fx, "A", false, NULL), OK, "hall-queue answers after SIGHUP");
+    cr_assert(kiosk_answered(NULL), "and the kiosk key still counts");
+}
