@@ -79,6 +79,23 @@ int hb_security_reload(hb_security_t *self)
     return self && self->keys ? hb_keys_reload(self->keys) : 0;
 }
 
+void hb_security_on_sighup(void *arg)
+{
+    hb_security_t *self = arg;
+    if (!self || !self->keys) {
+        hb_info("SIGHUP: no allow-list in this process, nothing to re-read");
+        return;
+    }
+    int rc = hb_security_reload(self);
+    if (rc > 0)
+        hb_info("SIGHUP: allow-list re-read, %zu keys", hb_keys_count(self->keys));
+    else if (rc == 0)
+        hb_info("SIGHUP: allow-list unchanged, %zu keys", hb_keys_count(self->keys));
+    else
+        hb_warn("SIGHUP: the allow-list is bad; the last good one (%zu keys) stays",
+                hb_keys_count(self->keys));
+}
+
 const hb_keypair_t *hb_security_own(const hb_security_t *self)
 {
     return hb_security_on(self) ? &self->own : NULL;
@@ -104,8 +121,7 @@ int hb_security_connect(const hb_security_t *self, void *sock, const char *serve
     return hb_curve_client(sock, &self->own, pub);
 }
 
-hb_role_t hb_security_peer(const hb_security_t *self, zmq_msg_t *frame, char *name,
-                           size_t namelen)
+hb_role_t hb_security_peer(const hb_security_t *self, zmq_msg_t *frame, char *name, size_t namelen)
 {
     if (name && namelen)
         name[0] = '\0';

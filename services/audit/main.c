@@ -320,6 +320,7 @@ int main(int argc, char **argv)
     uv_timer_start(&a.stats, on_stats, 60000, 60000);
     hb_checkpointer_start(&a.checkpointer, a.loop, db_path, 1000);
     hb_signals_start(&a.signals, a.loop, on_stop, &a);
+    hb_signals_on_reload(&a.signals, hb_security_on_sighup, a.security);
 
     for (size_t i = 0; i < a.nhalls; i++)
         hb_info("hall %s: %" PRIu64 " event(s) stored; catching up from #%" PRIu64 " via %s",

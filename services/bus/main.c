@@ -126,6 +126,7 @@ int main(int argc, char **argv)
 
     uv_loop_t *loop = uv_default_loop();
     hb_signals_start(&b.signals, loop, on_stop, &b);
+    hb_signals_on_reload(&b.signals, hb_security_on_sighup, security);
     /* the signal handles are unref'd; a ref'd idle-free handle keeps the
      * loop running until a signal closes everything */
     uv_ref((uv_handle_t *)&b.signals.sigint);

@@ -220,6 +220,7 @@ int main(int argc, char **argv)
     uv_timer_start(&c.tick, on_tick, 0, TICK_MS);
     uv_timer_start(&c.stats_timer, on_stats, 60000, 60000);
     hb_signals_start(&c.signals, c.loop, on_stop, &c);
+    hb_signals_on_reload(&c.signals, hb_security_on_sighup, c.security);
 
     char served[256];
     hb_window_set_format(c.self.windows, c.self.windows_count, served, sizeof served);

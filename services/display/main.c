@@ -275,6 +275,7 @@ int main(int argc, char **argv)
     uv_timer_start(&d.ping, on_ping, PING_MS, PING_MS);
     uv_timer_start(&d.stats, on_stats, STATS_MS, STATS_MS);
     hb_signals_start(&d.signals, d.loop, on_stop, &d);
+    hb_signals_on_reload(&d.signals, hb_security_on_sighup, security);
 
     /* subscribed first; then the snapshot (Clone pattern) */
     hb_follow_sub_start(d.follow);

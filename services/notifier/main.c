@@ -397,6 +397,7 @@ int main(int argc, char **argv)
     uv_timer_start(&n.scan, on_scan, n.conf->scan_ms, n.conf->scan_ms);
     uv_timer_start(&n.stats, on_stats, 60000, 60000);
     hb_signals_start(&n.signals, n.loop, on_stop, &n);
+    hb_signals_on_reload(&n.signals, hb_security_on_sighup, n.security);
 
     hb_follow_sub_start(n.follow);
     hb_info("hall %s: outbox %s (cursor at event %llu); events from %s, contacts from %s; "

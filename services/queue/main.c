@@ -338,6 +338,7 @@ int main(int argc, char **argv)
     uv_timer_start(&q.stats, on_stats, 60000, 60000);
     hb_checkpointer_start(&q.checkpointer, q.loop, db_path, 1000);
     hb_signals_start(&q.signals, q.loop, on_stop, &q);
+    hb_signals_on_reload(&q.signals, hb_security_on_sighup, q.security);
 
     publish_outbox(&q); /* a rollover done while loading */
     hb_info("hall %s (%s) ready: business day %s, seq %llu, %u waiting; commands on %s, events to "

@@ -38,6 +38,10 @@ bool hb_security_on(const hb_security_t *self);
 hb_keys_t *hb_security_keys(const hb_security_t *self);
 /* Re-reads the allow-list now if it changed (SIGHUP). See hb_keys_reload. */
 int hb_security_reload(hb_security_t *self);
+/* A reload callback for hb_signals_on_reload: ARG is the process's
+ * hb_security_t; re-reads its allow-list (hb_security_reload) and logs
+ * what it did (reloaded with N keys, unchanged, kept the last good list). */
+void hb_security_on_sighup(void *arg);
 /* The process's own key pair (NULL when curve is off). */
 const hb_keypair_t *hb_security_own(const hb_security_t *self);
 
@@ -53,7 +57,6 @@ int hb_security_connect(const hb_security_t *self, void *sock, const char *serve
  * says now: HB_ROLE_NONE for no key, an unknown or a revoked one;
  * HB_ROLE_OPERATOR for every peer when SELF is NULL or curve is off.
  * NAME (may be NULL, NAMELEN bytes) gets the key's name ("" if none). */
-hb_role_t hb_security_peer(const hb_security_t *self, zmq_msg_t *frame, char *name,
-                           size_t namelen);
+hb_role_t hb_security_peer(const hb_security_t *self, zmq_msg_t *frame, char *name, size_t namelen);
 
 #endif
