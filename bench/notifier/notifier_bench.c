@@ -144,10 +144,11 @@ int main(int argc, char **argv)
     char extra[1024], hook[128];
     snprintf(extra, sizeof extra,
              "notifier:\n  db: \"/tmp/hallbus-notifier-bench-%d.db\"\n  near_ahead: 100000\n"
+             "  query: \"ipc:///tmp/hallbus-notifier-bench-%d.query\"\n"
              "  scan_ms: 20\n"
              "  webhook: {allow: \"http://127.0.0.1:%d/\", secret: \"bench-secret-0123456789\","
              " rate: 100000, burst: 100000}\n",
-             (int)getpid(), rx.port);
+             (int)getpid(), (int)getpid(), rx.port);
     snprintf(hook, sizeof hook, "http://127.0.0.1:%d/hook", rx.port);
     hb_fixture_opts_t opts = {.queue_yaml = "  contact_secret: \"contact-secret-0123456789\"\n",
                               .extra_yaml = extra,

@@ -157,14 +157,21 @@ static void check_near(nt_tracker_t *self, const char *service, uint64_t seq, in
     uint32_t threshold = hb_notify_near_for(&self->config->notifier, service);
     if (threshold == 0)
         return;
-    uint64_t first[64];
-    size_t max = threshold + 1 < 64 ? threshold + 1 : 64;
+    /* every ticket within THRESHOLD of the front: the places 0..THRESHOLD,
+     * as many as the line has */
+    size_t max = hb_line_places_count(self->places, service);
+    if (max > (size_t)threshold + 1)
+        max = (size_t)threshold + 1;
+    uint64_t few[64];
+    uint64_t *first = max <= 64 ? few : hb_xcalloc(max, sizeof *first, "the front of a line");
     size_t n = hb_line_places_first(self->places, service, first, max);
     for (size_t i = 0; i < n; i++) {
         nt_ticket_t *t = find(self, first[i]);
         if (t && !t->near_told)
             tell_near(self, t, (unsigned)i, seq, ts);
     }
+    if (first != few)
+        free(first);
 }
 
 void nt_tracker_load(nt_tracker_t *self, const Hallbus__Snapshot *snap)

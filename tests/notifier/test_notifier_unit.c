@@ -584,3 +584,51 @@ Test(tracker, a_ticket_goes_where_hall_queue_says_requeued_and_appointments_alik
     hb_config_destroy(&c);
     unlink(path);
 }
+
+static void count_decisions(const nt_decision_t *d, void *arg)
+{
+    (*(int *)arg)++;
+}
+
+Test(tracker, a_threshold_beyond_64_tells_every_ticket_within_it_at_load)
+{
+    char *path = write_hall("notifier:\n  near_ahead: 100\n");
+    char err[HB_CONFIG_ERR_MAX];
+    hb_config_t *c = hb_config_load(path, err);
+    cr_assert_not_null(c, "%s", err);
+    int told = 0;
+    nt_tracker_t *tr = nt_tracker_new(c, count_decisions, &told);
+    enum { N = 70 };
+    Hallbus__Ticket t[N], *tp[N];
+    char numbers[N][8], refs[N][8];
+    for (int i = 0; i < N; i++) {
+        hallbus__ticket__init(&t[i]);
+        snprintf(numbers[i], sizeof numbers[i], "A%03d", i + 1);
+        snprintf(refs[i], sizeof refs[i], "ct-%d", i + 1);
+        t[i].id = (uint64_t)i + 1;
+        t[i].number = numbers[i];
+        t[i].service = "A";
+        t[i].state = HALLBUS__TICKET_STATE__WAITING;
+        t[i].contact_ref = refs[i];
+        t[i].business_date = "2026-11-23";
+        t[i].place = (uint32_t)i;
+        tp[i] = &t[i];
+    }
+    Hallbus__ServiceSummary a = HALLBUS__SERVICE_SUMMARY__INIT, *ap = &a;
+    a.prefix = "A";
+    a.waiting = N;
+    Hallbus__HallStatus st = HALLBUS__HALL_STATUS__INIT;
+    st.n_services = 1;
+    st.services = &ap;
+    Hallbus__Snapshot snap = HALLBUS__SNAPSHOT__INIT;
+    snap.seq = N;
+    snap.status = &st;
+    snap.n_tickets = N;
+    snap.tickets = tp;
+    nt_tracker_load(tr, &snap);
+    cr_assert_eq(nt_tracker_waiting(tr), N);
+    cr_assert_eq(told, N, "all %d tickets are within 100 of the front: %d told", N, told);
+    nt_tracker_destroy(&tr);
+    hb_config_destroy(&c);
+    unlink(path);
+}
