@@ -321,13 +321,6 @@ int main(int argc, char **argv)
     const char *config_path = n.config->path;
     char err[HB_CONFIG_ERR_MAX];
     n.conf = &n.config->notifier;
-    if (!n.config->queue.contact_secret) {
-        hb_error("%s: queue.contact_secret is not set, so hall-queue resolves no contacts and "
-                 "there is no one to notify",
-                 config_path);
-        hb_config_destroy(&n.config);
-        return 2;
-    }
     for (unsigned i = 0; i < n.conf->near_count; i++)
         if (!hb_config_service(n.config, n.conf->near[i].service))
             hb_warn("%s: notifier.near[%u]: the hall has no service %s", config_path, i,

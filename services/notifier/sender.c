@@ -413,7 +413,6 @@ static void resolve(notifier_t *n, attempt_t *a)
     Hallbus__Request req = HALLBUS__REQUEST__INIT;
     Hallbus__ResolveContact rc = HALLBUS__RESOLVE_CONTACT__INIT;
     rc.contact_ref = a->msg.contact_ref;
-    rc.secret = n->config->queue.contact_secret;
     req.command_case = HALLBUS__REQUEST__COMMAND_RESOLVE_CONTACT;
     req.resolve_contact = &rc;
     req.hall_id = n->config->hall.id;

@@ -74,8 +74,8 @@ typedef struct {
     uint32_t heartbeat_ms;           /* default 1000 */
     uint32_t pub_hwm;                /* send high-water mark of event publishers; default 100000 */
     uint32_t journal_days;           /* how long hall-queue keeps its event journal; default 7 */
-    char *contact_secret;            /* shared with trusted notifiers so they may resolve contacts;
-                                        NULL: no one may (at least 16 characters) */
+    char *contact_secret;            /* no longer used: contacts are resolved by the notifier
+                                        key's role; still read so older hall files load */
     uint32_t requeue_minutes;        /* a no-show may be requeued this long after; default 30 */
     uint32_t requeue_after;          /* requeued behind this many waiting tickets; 0: at the back */
     uint32_t contact_retention_days; /* citizens' contacts are deleted this long after they
