@@ -23,54 +23,70 @@ static const char *const ROLE_NAMES[] = {"kiosk",    "counter",    "display", "a
 
 #define C(name) HALLBUS__REQUEST__COMMAND_##name
 
-/* OPERATOR is added to every row. */
+/* OPERATOR is added to every row that names no ELSEWHERE: a command that
+ * belongs to another daemon is run here by no one, and the refusal says
+ * where it goes. */
 static const struct {
     Hallbus__Request__CommandCase command;
     unsigned roles;
+    const char *elsewhere;
 } TABLE[] = {
-    {C(TAKE_TICKET), KIOSK},
-    {C(EVALUATE), KIOSK},
-    {C(GET_MY_TICKET), KIOSK},
-    {C(BOOK_APPOINTMENT), KIOSK},
-    {C(CANCEL_APPOINTMENT), KIOSK | SUPERVISOR},
-    {C(CHECK_IN), KIOSK},
-    {C(FILE_COMPLAINT), KIOSK | SUPERVISOR}, /* a citizen's, at a kiosk or told to staff */
+    {C(TAKE_TICKET), KIOSK, NULL},
+    {C(EVALUATE), KIOSK, NULL},
+    {C(GET_MY_TICKET), KIOSK, NULL},
+    {C(BOOK_APPOINTMENT), KIOSK, NULL},
+    {C(CANCEL_APPOINTMENT), KIOSK | SUPERVISOR, NULL},
+    {C(CHECK_IN), KIOSK, NULL},
+    {C(FILE_COMPLAINT), KIOSK | SUPERVISOR, NULL}, /* a citizen's, at a kiosk or told to staff */
 
-    {C(OPEN_WINDOW), COUNTER},
-    {C(PAUSE_WINDOW), COUNTER},
-    {C(RESUME_WINDOW), COUNTER},
-    {C(CLOSE_WINDOW), COUNTER},
-    {C(CALL_NEXT), COUNTER},
-    {C(CALL_TICKET), COUNTER},
-    {C(RECALL), COUNTER},
-    {C(NO_SHOW), COUNTER},
-    {C(REQUEUE), STAFF},
-    {C(TRANSFER), COUNTER},
-    {C(START_SERVICE), COUNTER},
-    {C(FINISH_SERVICE), COUNTER},
-    {C(REPORT_OVERTIME), COUNTER},
-    {C(RECORD_SIGN_ON), COUNTER},
-    {C(GET_TICKET), STAFF},
+    {C(OPEN_WINDOW), COUNTER, NULL},
+    {C(PAUSE_WINDOW), COUNTER, NULL},
+    {C(RESUME_WINDOW), COUNTER, NULL},
+    {C(CLOSE_WINDOW), COUNTER, NULL},
+    {C(CALL_NEXT), COUNTER, NULL},
+    {C(CALL_TICKET), COUNTER, NULL},
+    {C(RECALL), COUNTER, NULL},
+    {C(NO_SHOW), COUNTER, NULL},
+    {C(REQUEUE), STAFF, NULL},
+    {C(TRANSFER), COUNTER, NULL},
+    {C(START_SERVICE), COUNTER, NULL},
+    {C(FINISH_SERVICE), COUNTER, NULL},
+    {C(REPORT_OVERTIME), COUNTER, NULL},
+    {C(RECORD_SIGN_ON), COUNTER, NULL},
+    {C(GET_TICKET), STAFF, NULL},
 
-    {C(UPDATE_COMPLAINT), SUPERVISOR},
-    {C(GET_COMPLAINT), SUPERVISOR},
-    {C(LIST_COMPLAINTS), SUPERVISOR},
-    {C(LIST_EVALUATIONS), SUPERVISOR},
-    {C(LIST_APPOINTMENTS), SUPERVISOR},
-    {C(MARK_READY), SUPERVISOR},
+    {C(UPDATE_COMPLAINT), SUPERVISOR, NULL},
+    {C(GET_COMPLAINT), SUPERVISOR, NULL},
+    {C(LIST_COMPLAINTS), SUPERVISOR, NULL},
+    {C(LIST_EVALUATIONS), SUPERVISOR, NULL},
+    {C(LIST_APPOINTMENTS), SUPERVISOR, NULL},
+    {C(MARK_READY), SUPERVISOR, NULL},
 
-    {C(GET_STATUS), ANYONE},
-    {C(GET_SNAPSHOT), FOLLOWERS | STAFF},
-    {C(FETCH_EVENTS), FOLLOWERS},
-    {C(RESOLVE_CONTACT), NOTIFIER},
+    {C(GET_STATUS), ANYONE, NULL},
+    {C(GET_SNAPSHOT), FOLLOWERS | STAFF, NULL},
+    {C(FETCH_EVENTS), FOLLOWERS, NULL},
+    {C(RESOLVE_CONTACT), NOTIFIER, NULL},
+
+    /* a password never belongs here: hall-counter checks it and only tells
+     * the outcome (RecordSignOn) */
+    {C(SIGN_ON), 0, "the hall-counter serving the window"},
+    {C(SIGN_OFF), 0, "the hall-counter serving the window"},
 };
 
 static unsigned roles_of(Hallbus__Request__CommandCase command)
 {
     for (size_t i = 0; i < sizeof TABLE / sizeof TABLE[0]; i++)
         if (TABLE[i].command == command)
-            return TABLE[i].roles | OPERATOR;
+            return TABLE[i].elsewhere ? 0 : TABLE[i].roles | OPERATOR;
     return 0;
+}
+
+const char *queue_command_elsewhere(Hallbus__Request__CommandCase command)
+{
+    for (size_t i = 0; i < sizeof TABLE / sizeof TABLE[0]; i++)
+        if (TABLE[i].command == command)
+            return TABLE[i].elsewhere;
+    return NULL;
 }
 
 bool queue_role_may(const char *role, Hallbus__Request__CommandCase command)

@@ -21,4 +21,8 @@ bool queue_role_may(const char *role, Hallbus__Request__CommandCase command);
  * in OUT, for the PERMISSION_DENIED message; returns OUT. */
 const char *queue_command_roles(Hallbus__Request__CommandCase command, char *out, size_t outlen);
 
+/* The daemon COMMAND goes to when it is not hall-queue's ("the hall-counter
+ * serving the window"), for the refusal; NULL for hall-queue's own. */
+const char *queue_command_elsewhere(Hallbus__Request__CommandCase command);
+
 #endif

@@ -306,13 +306,6 @@ static int dispatch(hall_t *hall, const Hallbus__Request *req, int64_t now, outc
         hall_sign_on_t in = {c->staff, c->window, c->outcome, c->reason, req->actor};
         return hall_record_sign_on(hall, &in, now, err);
     }
-    case HALLBUS__REQUEST__COMMAND_SIGN_ON:
-    case HALLBUS__REQUEST__COMMAND_SIGN_OFF:
-        /* a password never belongs here: hall-counter checks it and only
-         * tells the outcome (RecordSignOn) */
-        return hall_refuse(err, HALLBUS__STATUS_CODE__PERMISSION_DENIED,
-                           "%s goes to the hall-counter serving the window, never to hall-queue",
-                           hb_command_name(req));
     case HALLBUS__REQUEST__COMMAND_FETCH_EVENTS:
         return fetch_events(hall, req->fetch_events, o);
     case HALLBUS__REQUEST__COMMAND_RESOLVE_CONTACT:
@@ -364,9 +357,10 @@ static int authorise(Hallbus__Request *req, hb_role_t role, hall_err_t *err)
     const char *name = hb_role_name(role);
     if (req->command_case == HALLBUS__REQUEST__COMMAND__NOT_SET)
         return HALLBUS__STATUS_CODE__OK; /* nothing to run: answered UNKNOWN_COMMAND */
-    if (req->command_case == HALLBUS__REQUEST__COMMAND_SIGN_ON ||
-        req->command_case == HALLBUS__REQUEST__COMMAND_SIGN_OFF)
-        return HALLBUS__STATUS_CODE__OK; /* no role runs them here: dispatch says where they go */
+    const char *elsewhere = queue_command_elsewhere(req->command_case);
+    if (elsewhere)
+        return hall_refuse(err, HALLBUS__STATUS_CODE__PERMISSION_DENIED,
+                           "%s goes to %s, never to hall-queue", hb_command_name(req), elsewhere);
     if (!queue_role_may(name, req->command_case)) {
         char roles[128];
         return hall_refuse(err, HALLBUS__STATUS_CODE__PERMISSION_DENIED,
