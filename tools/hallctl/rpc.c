@@ -92,9 +92,8 @@ int hc_secure_socket(hallctl_t *ctl, void *sock, const char *server)
 }
 
 /* The key name of the server at ENDPOINT: hall-queue, or the hall-counter
- * instance serving REQ's window ("hall-counter", "hall-counter-c2"). */
-static const char *server_of(hallctl_t *ctl, const Hallbus__Request *req, const char *endpoint,
-                             char *buf, size_t len)
+ * instance bound there ("hall-counter", "hall-counter-c2"). */
+static const char *server_of(hallctl_t *ctl, const char *endpoint, char *buf, size_t len)
 {
     if (endpoint == ctl->command_endpoint || !ctl->config)
         return "hall-queue";
@@ -128,7 +127,7 @@ static Hallbus__Reply *call(hallctl_t *ctl, Hallbus__Request *req, bool quiet, i
         if (*status != 0)
             return NULL;
         ctl->rpc = hb_rpc_new_secure(NULL, endpoint, ctl->timeout_ms, sec,
-                                     server_of(ctl, req, endpoint, name, sizeof name));
+                                     server_of(ctl, endpoint, name, sizeof name));
         if (!ctl->rpc) {
             /* zmq_connect refuses only what is not an endpoint at all (or a
              * server's public key is missing: logged) */
